@@ -203,10 +203,10 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="fewer epochs (for CI)")
     p.add_argument("--select", action="store_true", help="re-run the label-free choice of UrbanFusion's epochs and λ (about 6 min)")
     p.add_argument("--out", default=str(Path(__file__).parent/"results"/"manhattan270.md"))
-    p.add_argument("--data", default=None, help="the manhattan270 folder (default: urbanlit.probes.shared_data_dir()/manhattan270)")
+    p.add_argument("--data", default=None, help="the manhattan270 folder (default: urbanlit.data.find_shared_data()/manhattan270)")
     a = p.parse_args(argv)
-    from urbanlit.probes import shared_data_dir
-    src = Path(a.data) if a.data else (shared_data_dir() or Path("/nonexistent"))/"manhattan270"
+    from urbanlit.data import find_shared_data
+    src = Path(a.data) if a.data else (find_shared_data() or Path("/nonexistent"))/"manhattan270"
     if not src.is_dir():
         print(f"skipped: {src} is not available (set $URBANLIT_SHARED_DATA or pass --data)"); return None
     t = time.time()

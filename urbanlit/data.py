@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_data.ipynb #d5586f08
 from __future__ import annotations
-import os, json, shutil, tempfile, hashlib
+import os, json, shutil, tempfile, hashlib, warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 import numpy as np
@@ -1010,12 +1010,15 @@ def collate_city(batch:list[dict], # items of a `CityDataset`
 SHARED_DATA_ENV = "URBANLIT_SHARED_DATA"  # environment variable naming the shared development data directory
 
 def find_shared_data()->Path|None:
-    "The shared development data directory (`$URBANLIT_SHARED_DATA`, else `../shared/data` beside the checkout), or None."
-    if os.environ.get(SHARED_DATA_ENV):
-        p = Path(os.environ[SHARED_DATA_ENV])
-        return p if p.is_dir() else None
-    for p in (Path.cwd()/"../shared/data", Path.cwd()/"../../shared/data", Path(__file__).parent/"../../shared/data" if "__file__" in globals() else None):
-        if p is not None and p.is_dir(): return p.resolve()
+    "The shared development data directory: `$URBANLIT_SHARED_DATA`, else the nearest `shared/data` above the working directory (or above the package's checkout); None when there is none."
+    env = os.environ.get(SHARED_DATA_ENV)
+    if env:
+        if Path(env).is_dir(): return Path(env).resolve()
+        warnings.warn(f"${SHARED_DATA_ENV} is {env!r}, which is not a directory; looking for shared/data above the working directory instead")
+    starts = [Path.cwd().resolve()] + ([Path(__file__).resolve().parent] if "__file__" in globals() else [])
+    for start in starts:
+        for p in start.parents:
+            if (p/"shared"/"data").is_dir(): return (p/"shared"/"data").resolve()
     return None
 
 # %% ../nbs/02_data.ipynb #24e19329

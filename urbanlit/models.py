@@ -95,6 +95,11 @@ class JSONConfig:
             if isinstance(value, dict) and dataclasses.is_dataclass(hints[name]): d[name] = hints[name](**value)
             elif isinstance(value, list) and hints[name] is tuple: d[name] = tuple(value)
         return cls(**d)
+    @classmethod
+    def with_overrides(cls, config=None, **overrides):
+        "`config` (default: all defaults) with `overrides` applied; unknown keys are refused as in `from_dict`."
+        config = config if config is not None else cls()
+        return cls.from_dict({**config.to_dict(), **overrides}) if overrides else config
 
 @dataclass
 class UrbanFusionConfig(JSONConfig):
@@ -204,8 +209,7 @@ class UrbanFusion:
     "UrbanFusion (Mühlematter et al. 2025): SMF-trained Transformer fusion of frozen modality features; `fit` / `transform`."
     prefix = "uf"
     def __init__(self, config:UrbanFusionConfig|None=None, **overrides):
-        config = config or UrbanFusionConfig()
-        if overrides: config = UrbanFusionConfig.from_dict({**config.to_dict(), **overrides})
+        config = UrbanFusionConfig.with_overrides(config, **overrides)
         self.config, self.net, self.poi_categories, self.input_dims, self.history = config, None, None, None, []
 
     def _training_modalities(self, city:CityData)->list[str]:
@@ -425,8 +429,7 @@ class MuseCL:
     "MuseCL (Yong et al. 2024): similarity-guided triplet encoders, POI word2vec, attentive fusion aligned by InfoNCE; `fit` / `transform`."
     prefix = "musecl"
     def __init__(self, config:MuseCLConfig|None=None, **overrides):
-        config = config or MuseCLConfig()
-        if overrides: config = MuseCLConfig.from_dict({**config.to_dict(), **overrides})
+        config = MuseCLConfig.with_overrides(config, **overrides)
         self.config, self.branches, self.fusion, self.w2v, self.stats, self.history = config, None, None, None, {}, {}
 
     def _branch_names(self, city:CityData)->list[str]:

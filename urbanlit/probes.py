@@ -25,8 +25,7 @@ from .encoders import check_finite
 
 # %% auto #0
 __all__ = ['PROBES', 'UNSCALED', 'CLASSIFIERS', 'PROTOCOLS', 'Aligned', 'align', 'MLPRegressorProbe', 'make_probe', 'fit_predict',
-           'protocol_splits', 'regression_metrics', 'score_split', 'evaluate', 'literature_protocol', 'shared_data_dir',
-           'input_retention']
+           'protocol_splits', 'regression_metrics', 'score_split', 'evaluate', 'literature_protocol', 'input_retention']
 
 # %% ../nbs/10_probes.ipynb #e312ce85
 @dataclass
@@ -280,15 +279,6 @@ def literature_protocol(embeddings:dict|pd.DataFrame, # name -> embedding (or li
                           mean=float(np.mean(v)), std=float(np.std(v)), n_seeds=len(v)) for m, v in values.items()]
         parts.append(pd.DataFrame(rows))
     return pd.concat(parts, ignore_index=True)
-
-# %% ../nbs/10_probes.ipynb #c3183e23
-def shared_data_dir()->Path|None:
-    "The shared research-data folder (`$URBANLIT_SHARED_DATA`, or `../shared/data` beside the checkout), or None when absent."
-    import os
-    candidates = [os.environ.get("URBANLIT_SHARED_DATA")] + [str(p/"shared"/"data") for p in Path.cwd().resolve().parents]
-    for c in candidates:
-        if c and Path(c).is_dir(): return Path(c)
-    return None
 
 # %% ../nbs/10_probes.ipynb #bc9f33cd
 def input_retention(embedding:pd.DataFrame, # region embeddings indexed by region_id
