@@ -93,7 +93,7 @@ def ablate_training(city:CityData, # the city to train on and probe
     if city.labels is None: raise UrbanlitInputError(f"city {city.name!r} has no labels", "add labels.parquet (or pass a city with labels)")
     base = base_config or (UrbanFusionConfig() if model_class is UrbanFusion else MuseCLConfig())
     if settings == "modalities":
-        mods = base.modalities or [m for m in city.modalities if city.availability()[m].any()]
+        mods = base.modalities or [m for m, has in city.availability().any().items() if has]
         settings = leave_one_out_settings(mods)
     elif isinstance(settings, str):
         if settings not in STANDARD_ABLATIONS: raise UrbanlitInputError(f"unknown ablation {settings!r}", f"use one of {list(STANDARD_ABLATIONS) + ['modalities']} or a dict of settings")
@@ -120,7 +120,7 @@ def baselines(city:CityData, # the city
     "Raw-feature, concatenated, PCA, coordinates-only and random embeddings of `city`'s units, by name."
     from sklearn.decomposition import PCA
     from urbanlit.models import modality_features
-    mods = list(modalities) if modalities is not None else [m for m in city.modalities if city.availability()[m].any()]
+    mods = list(modalities) if modalities is not None else [m for m, has in city.availability().any().items() if has]
     feats = modality_features(city, mods, image=image, progress=False)
     ids = city.region_ids
     def zscore(v, keep): return (v - v[keep].mean(0)) / (v[keep].std(0) + 1e-8)

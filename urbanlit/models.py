@@ -213,12 +213,12 @@ class UrbanFusion:
         self.config, self.net, self.poi_categories, self.input_dims, self.history = config, None, None, None, []
 
     def _training_modalities(self, city:CityData)->list[str]:
-        known = city.modalities
-        wanted = list(self.config.modalities) if self.config.modalities else [m for m in known if city.availability()[m].any()]
+        known, has_data = city.modalities, city.availability().any()  # one availability table, not one per modality
+        wanted = list(self.config.modalities) if self.config.modalities else [m for m in known if has_data[m]]
         unknown = [m for m in wanted if m not in known]
         if unknown: raise UrbanlitInputError(f"the config asks for modality {unknown[0]!r}, which city {city.name!r} lacks",
                                              f"train on some of {list(known)} (set `modalities`)")
-        empty = [m for m in wanted if not city.availability()[m].any()]
+        empty = [m for m in wanted if not has_data[m]]
         if empty: raise UrbanlitInputError(f"modality {empty[0]!r} has no data for any unit of city {city.name!r}", "drop it from `modalities`")
         if len(wanted) < 2: raise UrbanlitInputError(f"UrbanFusion trains on two or more modalities, got {wanted}", "add modalities")
         return wanted

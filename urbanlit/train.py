@@ -14,12 +14,12 @@ from torch import nn
 from safetensors.torch import save_file, load_file
 from tqdm.auto import tqdm
 from .core import *
+from .data import file_sha256
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FILES', 'TrainConfig', 'step_seed', 'warmup_cosine', 'file_sha256', 'save_checkpoint',
-           'read_checkpoint_state', 'load_checkpoint', 'dist_info', 'init_distributed', 'gather_with_grad',
-           'TrainingDiverged', 'to_device', 'batch_size_of', 'epoch_order', 'TrainResult', 'train', 'ToyPairs',
-           'toy_contrastive_loss', 'toy_encoder']
+__all__ = ['CHECKPOINT_FILES', 'TrainConfig', 'step_seed', 'warmup_cosine', 'save_checkpoint', 'read_checkpoint_state',
+           'load_checkpoint', 'dist_info', 'init_distributed', 'gather_with_grad', 'TrainingDiverged', 'to_device',
+           'batch_size_of', 'epoch_order', 'TrainResult', 'train', 'ToyPairs', 'toy_contrastive_loss', 'toy_encoder']
 
 # %% ../nbs/09_train.ipynb #aca90259
 @dataclass
@@ -59,13 +59,6 @@ def warmup_cosine(step:int, total_steps:int, warmup_steps:int)->float:
 
 # %% ../nbs/09_train.ipynb #282474ee
 CHECKPOINT_FILES = ("model.safetensors", "optimizer.pt")
-
-def file_sha256(path:Path)->str:
-    "Hex SHA-256 of a file."
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""): digest.update(chunk)
-    return digest.hexdigest()
 
 def _state_digest(state:dict)->str:
     "SHA-256 of a checkpoint state without its own digest, in a canonical JSON form."
