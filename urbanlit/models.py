@@ -166,29 +166,38 @@ class UrbanFusionNet(nn.Module):
             out["coords"] = self.location_token(self.location(lonlat).to(self.projection.weight.dtype))
         return torch.stack([out[m] for m in self.modalities], 1)
 
-    def forward(self, features:dict[str, torch.Tensor], mask:torch.Tensor)->torch.Tensor:
-        "The representation h, (B, dim), of each unit from its available modalities."
-        return self.fusion(self.tokens(features), mask)
+    def forward(self, features:dict[str, torch.Tensor], # modality -> (B, d) raw features
+                mask:torch.Tensor, # (B, M) availability
+                views:tuple[torch.Tensor, torch.Tensor]|None=None, # SMF's two (B, M) view masks, for training
+               ):
+        "h (B, dim) of each unit from its available modalities; with `views`, both views' h, projections z and reconstructions."
+        tokens = self.tokens(features)
+        if views is None: return self.fusion(tokens, mask)
+        out = {}
+        for name, view in zip("ab", views):
+            h = self.fusion(tokens, view)
+            out[f"h_{name}"], out[f"z_{name}"] = h, self.projection(h)
+            out[f"recon_{name}"] = {m: self.reconstruct[m](h) for m in self.modalities}
+        return out
 
 def urbanfusion_loss(model, batch, generator, recon_weight:float=0.25, scheme:str="subset", p:float=0.5):
     "SMF: two disjoint modality views per unit, InfoNCE between their projections, plus reconstruction of every modality."
-    net = model.module if hasattr(model, "module") else model
+    net = model.module if hasattr(model, "module") else model  # for the loss modules and settings only
     mask = batch["mask"]
-    tokens = net.tokens(batch["features"])
     view_a, view_b, valid = smf_views(mask.cpu(), generator, scheme=scheme, p=p)
     view_a, view_b, valid = view_a.to(mask.device), view_b.to(mask.device), valid.to(mask.device)
     # units whose views cannot both be non-empty are fused whole (so fusion has input) and left out of the loss
     view_a, view_b = torch.where(valid[:, None], view_a, mask), torch.where(valid[:, None], view_b, mask)
-    h_a, h_b = net.fusion(tokens, view_a), net.fusion(tokens, view_b)
-    z_a, z_b = net.projection(h_a), net.projection(h_b)
+    # the network runs through `model` itself: under DDP only a call of the wrapper makes backward average the gradients
+    out = model(batch["features"], mask, views=(view_a, view_b))
+    z_a, z_b = out["z_a"], out["z_b"]
     rank, world = dist_info()
     if world > 1:  # negatives from every process; x world so DDP's gradient average equals the global loss's gradient
         nce = net.contrastive(gather_with_grad(z_a), gather_with_grad(z_b), mask=gather_with_grad(valid.float()).bool()) * world
     else: nce = net.contrastive(z_a, z_b, mask=valid)
     targets = batch["features"]
     recon_mask = mask & valid[:, None]
-    recon = sum(net.reconstruction({m: net.reconstruct[m](h) for m in net.modalities}, targets, mask=recon_mask, modalities=net.modalities)
-                for h in (h_a, h_b)) / 2
+    recon = sum(net.reconstruction(out[f"recon_{v}"], targets, mask=recon_mask, modalities=net.modalities) for v in "ab") / 2
     loss = combine_losses(nce, recon, recon_weight)
     return {"loss": loss, "infonce": nce.detach() / world, "reconstruction": recon.detach(), "valid_units": valid.float().mean()}
 
@@ -414,14 +423,17 @@ class MuseCLFusion(nn.Module):
     def image(self, branches:torch.Tensor, mask:torch.Tensor)->torch.Tensor:
         "e_img (B, embed_dim) from (B, n_branches, embed_dim) embeddings and their (B, n_branches) availability."
         return self.attention(branches, mask)
+    def forward(self, branches:torch.Tensor, mask:torch.Tensor, text:torch.Tensor)->tuple[torch.Tensor, torch.Tensor]:
+        "e_img and the projected POI-text vector, both (B, embed_dim)."
+        return self.image(branches, mask), self.text(text)
 
 def musecl_fusion_loss(model, batch, generator):
     "InfoNCE between the fused image embedding and the projected POI-text vector, over units having both."
-    net = model.module if hasattr(model, "module") else model
+    net = model.module if hasattr(model, "module") else model  # for the loss module only
     has_image = batch["mask"].any(1)
     both = has_image & batch["has_text"]
-    e_img = net.image(batch["branches"][has_image], batch["mask"][has_image])
-    text = net.text(batch["text"][has_image])
+    # through `model` itself, so that under DDP backward averages the gradients
+    e_img, text = model(batch["branches"][has_image], batch["mask"][has_image], batch["text"][has_image])
     return {"loss": net.contrastive(e_img, text, mask=both[has_image]), "pairs": both.float().sum()}
 
 # %% ../nbs/08_models.ipynb #50ed0538
