@@ -145,7 +145,6 @@ def cmd_embed(model_dir:str, city:str, out:str, modalities=None, overwrite:bool=
 
 def _labels_for(labels:str|None, city:str|None):
     if labels is not None:
-        from urbanlit.data import load_labels
         df = pd.read_parquet(labels) if str(labels).endswith(".parquet") else pd.read_csv(labels)
         if INDEX_NAME in df.columns: df = df.set_index(INDEX_NAME)
         df.index = df.index.astype(str)
@@ -228,10 +227,10 @@ def cmd_demo(out:str="urbanlit-demo", city:str|None=None, units:int=300, seed:in
         print(f"2/5 training UrbanFusion on {data.n_units} units ({', '.join(data.modalities)})")
         uf = UrbanFusion(model_config("urbanfusion", "small", seed=seed, epochs=epochs, device=device)).fit(data, out_dir=work/"urbanfusion")
         embeddings = {"UrbanFusion": uf.transform(data)}
-        has_musecl_inputs = not skip_musecl and "poi" in data.modalities and any(k in ("image", "images") for k in data.modalities.values())
+        has_musecl_inputs = not skip_musecl and "poi" in data.modalities and any(k in IMAGE_KINDS for k in data.modalities.values())
         if has_musecl_inputs:
             print("3/5 training MuseCL")
-            images = [m for m, k in data.modalities.items() if k in ("image", "images")]
+            images = [m for m, k in data.modalities.items() if k in IMAGE_KINDS]
             sv = "streetview" if "streetview" in images else images[0]
             rs = "satellite" if "satellite" in images else images[-1]
             overrides = {"street_view": sv if "mobility" in data.modalities else None, "remote_sensing": rs}

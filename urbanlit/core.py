@@ -10,14 +10,17 @@ from typing import Any, Iterable
 import numpy as np
 
 # %% auto #0
-__all__ = ['CRS', 'INDEX_NAME', 'COORD_ORDER', 'MODALITY_KINDS', 'DEVICE_ENV', 'UrbanlitInputError', 'optional_import',
-           'seed_everything', 'get_device', 'as_lonlat', 'validate_regions', 'atomic_path', 'write_json']
+__all__ = ['CRS', 'INDEX_NAME', 'COORD_ORDER', 'MODALITY_KINDS', 'IMAGE_KINDS', 'MAX_DENSE_UNITS', 'DEVICE_ENV',
+           'UrbanlitInputError', 'optional_import', 'seed_everything', 'get_device', 'as_lonlat', 'validate_regions',
+           'atomic_path', 'write_json']
 
 # %% ../nbs/00_core.ipynb #e8037b83
 CRS = "EPSG:4326"  # coordinate reference system of every unit table and coordinate array
 INDEX_NAME = "region_id"  # index name of every unit table, embedding and label table
 COORD_ORDER = ("lon", "lat")  # order of the two columns of every coordinate array
 MODALITY_KINDS = ("coords", "vector", "poi", "mobility", "image", "images")  # kinds a modality can have
+IMAGE_KINDS = ("image", "images")  # the kinds whose data are image files (one per unit, or several)
+MAX_DENSE_UNITS = 20_000  # above this many units nothing builds an N x N matrix (design rule)
 
 # %% ../nbs/00_core.ipynb #a0e37b40
 class UrbanlitInputError(ValueError):

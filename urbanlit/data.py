@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
-from .core import (CRS, INDEX_NAME, MODALITY_KINDS, UrbanlitInputError, optional_import, as_lonlat,
+from .core import (CRS, INDEX_NAME, MODALITY_KINDS, IMAGE_KINDS, MAX_DENSE_UNITS, UrbanlitInputError, optional_import, as_lonlat,
                            validate_regions, atomic_path, write_json)
 
 # %% auto #0
-__all__ = ['CITY_FORMAT', 'CITY_VERSION', 'POI_MODALITY', 'MOBILITY_MODALITY', 'MAX_DENSE_UNITS', 'IMAGENET_MEAN', 'IMAGENET_STD',
-           'OSM_POI_KEYS', 'SHARED_DATA_ENV', 'read_table', 'require_columns', 'as_region_ids', 'check_known_ids',
-           'check_counts', 'check_unique', 'units_from_ids', 'CityData', 'file_sha256', 'assert_city_equal',
-           'load_pois_csv', 'pois_from_geodataframe', 'load_pois_geojson', 'load_pois_geoparquet', 'load_pois_osm',
+__all__ = ['CITY_FORMAT', 'CITY_VERSION', 'POI_MODALITY', 'MOBILITY_MODALITY', 'IMAGENET_MEAN', 'IMAGENET_STD', 'OSM_POI_KEYS',
+           'SHARED_DATA_ENV', 'read_table', 'require_columns', 'as_region_ids', 'check_known_ids', 'check_counts',
+           'check_unique', 'units_from_ids', 'CityData', 'file_sha256', 'assert_city_equal', 'load_pois_csv',
+           'pois_from_geodataframe', 'load_pois_geojson', 'load_pois_geoparquet', 'load_pois_osm',
            'load_pois_by_region', 'load_od_table', 'load_od_matrix', 'load_trajectories', 'load_image_index',
            'load_features', 'load_labels', 'image_transform', 'CityDataset', 'collate_city', 'find_shared_data',
            'manhattan270_to_city']
@@ -26,7 +26,6 @@ CITY_FORMAT = "urbanlit-city"  # value of "format" in city.json
 CITY_VERSION = 1  # version of the on-disk format written by this module
 POI_MODALITY = "poi"  # modality name of the POI table
 MOBILITY_MODALITY = "mobility"  # modality name of the mobility table
-MAX_DENSE_UNITS = 20_000  # above this many units nothing builds an N x N matrix (design rule)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)  # default image normalisation mean (ImageNet)
 IMAGENET_STD = (0.229, 0.224, 0.225)  # default image normalisation std (ImageNet)
 OSM_POI_KEYS = ("amenity", "shop", "leisure", "tourism", "office", "craft", "healthcare", "historic",
@@ -312,7 +311,7 @@ class CityData:
         for m, df in self.images.items():
             several = df["region_id"].duplicated().any()
             kind = (image_kinds or {}).get(m, "images" if several else "image")
-            if kind not in ("image", "images"): raise UrbanlitInputError(f"`image_kinds[{m!r}]` is {kind!r}", "use 'image' or 'images'")
+            if kind not in IMAGE_KINDS: raise UrbanlitInputError(f"`image_kinds[{m!r}]` is {kind!r}", "use 'image' or 'images'")
             if kind == "image" and several:
                 raise UrbanlitInputError(f"image modality {m!r} has kind 'image' but some units have several images",
                                          f"pass `image_kinds={{{m!r}: 'images'}}` or keep one image per unit")
@@ -430,7 +429,7 @@ def _availability(self)->pd.DataFrame:
         if kind == "coords": out[m] = np.full(n, self.has_geometry)
         elif kind == "poi": out[m] = np.isin(np.arange(n), _index_of(self, self.pois["region_id"]))
         elif kind == "mobility": f = self.flows(); out[m] = ((f["inflow"] + f["outflow"]) > 0).to_numpy()
-        elif kind in ("image", "images"): out[m] = ids.isin(self.images[m]["region_id"])
+        elif kind in IMAGE_KINDS: out[m] = ids.isin(self.images[m]["region_id"])
         else: out[m] = self.feature_masks.get(m, np.ones(n, bool))
     return pd.DataFrame(out, index=ids).astype(bool)
 
@@ -555,7 +554,7 @@ def _load(cls, path:str|Path, # a city directory written by `CityData.save`
         if kind not in MODALITY_KINDS: raise UrbanlitInputError(f"`{cfg_path}` gives modality {m!r} the unknown kind {kind!r}", f"use one of {MODALITY_KINDS}")
         if kind == "poi": pois = read_table(need(spec.get("file", "pois.parquet")), "POI")
         elif kind == "mobility": mob = read_table(need(spec.get("file", "mobility.parquet")), "mobility")
-        elif kind in ("image", "images"):
+        elif kind in IMAGE_KINDS:
             images[m] = read_table(need(spec.get("file", f"images/{m}.csv")), "image index", ["region_id"]); kinds[m] = kind
         elif kind == "vector":
             feats[m] = _read_npy(need(spec.get("file", f"features/{m}.npy")))
@@ -979,7 +978,7 @@ class CityDataset(Dataset):
         item, mask = {"index": i}, {}
         for j, (m, kind) in enumerate(self.kinds.items()):
             ok = bool(self.available[i, j])
-            if kind in ("image", "images"):
+            if kind in IMAGE_KINDS:
                 paths = self.paths[m][i][: (1 if kind == "image" else self.n_views[m])]
                 imgs = [self._image(p) for p in paths]
                 if kind == "image": item[m] = imgs[0] if imgs else torch.zeros(self.image_shape)

@@ -24,9 +24,9 @@ from .fusion import TransformerFusion, AttentiveFusion, smf_views, masked_mean
 from .train import TrainConfig, train, save_checkpoint, load_checkpoint, read_checkpoint_state, gather_with_grad, dist_info
 
 # %% auto #0
-__all__ = ['IMAGE_KINDS', 'ImageFeatureConfig', 'modality_features', 'JSONConfig', 'UrbanFusionConfig', 'config_differences',
-           'UrbanFusionNet', 'urbanfusion_loss', 'FeatureTable', 'UrbanFusion', 'MuseCLConfig', 'BranchEncoder',
-           'UnitInputs', 'TripletBatches', 'triplet_stage_loss', 'MuseCLFusion', 'musecl_fusion_loss', 'MuseCL']
+__all__ = ['ImageFeatureConfig', 'modality_features', 'JSONConfig', 'UrbanFusionConfig', 'config_differences', 'UrbanFusionNet',
+           'urbanfusion_loss', 'FeatureTable', 'UrbanFusion', 'MuseCLConfig', 'BranchEncoder', 'UnitInputs',
+           'TripletBatches', 'triplet_stage_loss', 'MuseCLFusion', 'musecl_fusion_loss', 'MuseCL']
 
 # %% ../nbs/08_models.ipynb #2be00c17
 @dataclass
@@ -350,8 +350,6 @@ class MuseCLConfig(JSONConfig):
 
 
 # %% ../nbs/08_models.ipynb #ef3bbb4d
-IMAGE_KINDS = ("image", "images")
-
 class BranchEncoder(nn.Module):
     "One MuseCL branch: an image backbone + head, or an MLP over z-scored feature vectors, to `embed_dim`."
     def __init__(self, kind:str, embed_dim:int, backbone:str="resnet18", weights:str|None=None, image_size:int|None=None,

@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 import numpy as np
 import torch
-from .core import UrbanlitInputError, as_lonlat
+from .core import UrbanlitInputError, MAX_DENSE_UNITS, as_lonlat
 
 # %% auto #0
-__all__ = ['DENSE_MAX_UNITS', 'NEGATIVE_SCHEMES', 'EARTH_RADIUS_KM', 'mobility_vectors', 'poi_distributions',
-           'inverse_distance_similarity', 'dense_similarity', 'k_nearest', 'ivf_nearest', 'pool_farthest',
-           'TripletIndex', 'triplets_from_features', 'mobility_triplets', 'poi_triplets', 'unit_vectors',
-           'haversine_km', 'distance_triplets']
+__all__ = ['NEGATIVE_SCHEMES', 'EARTH_RADIUS_KM', 'mobility_vectors', 'poi_distributions', 'inverse_distance_similarity',
+           'dense_similarity', 'k_nearest', 'ivf_nearest', 'pool_farthest', 'TripletIndex', 'triplets_from_features',
+           'mobility_triplets', 'poi_triplets', 'unit_vectors', 'haversine_km', 'distance_triplets']
 
 # %% ../nbs/05_pairs.ipynb #a2e14141
 def _finite_array(x, name:str, ndim:tuple=(1, 2), nonnegative:bool=False)->np.ndarray:
@@ -67,10 +66,8 @@ def inverse_distance_similarity(distance, # Euclidean distances (any shape)
     return 1.0/np.maximum(np.asarray(distance, dtype=np.float64), eps)
 
 # %% ../nbs/05_pairs.ipynb #0916d3e1
-DENSE_MAX_UNITS = 20_000  # largest N for which an N×N matrix is built
-
 def dense_similarity(x, # (N, d) feature vectors (mobility vectors or POI distributions)
-                     max_units:int=DENSE_MAX_UNITS, # refuse larger N
+                     max_units:int=MAX_DENSE_UNITS, # refuse larger N
                     )->np.ndarray:
     "The (N, N) matrix `1 / ||x_i - x_j||` (MuseCL eq. 2/4) with a zero diagonal; for small N only."
     x = _finite_array(x, "x", ndim=(2,))
@@ -277,7 +274,7 @@ def triplets_from_features(x, # (N, d) feature vectors; similarity = 1 / Euclide
                            negatives:str="hard", # "hard" (least similar, paper) or "uniform" (released code)
                            valid=None, # (N,) bool: units to use; others are never anchors, positives or negatives
                            method:str="auto", # "auto", "dense", "exact" or "approximate"
-                           exact_max_units:int=DENSE_MAX_UNITS, # "auto" searches exactly up to this many valid units
+                           exact_max_units:int=MAX_DENSE_UNITS, # "auto" searches exactly up to this many valid units
                            n_probe:int=8, # cells searched by the approximate nearest-neighbour search
                            pool_size:int=1024, # candidate pool of the approximate farthest search
                            seed:int=0, # seed of the approximate search and of `sample_triplets`

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
-from .core import UrbanlitInputError, atomic_path
+from .core import UrbanlitInputError, IMAGE_KINDS, atomic_path
 
 # %% auto #0
 __all__ = ['PIPELINE_STAGES', 'PIPELINE_MODALITIES', 'EMBEDDINGS_KEY', 'DAMAGE_KINDS', 'OutputLocked', 'directory_lock',
@@ -149,7 +149,7 @@ def reliability_pipeline(out:str|Path, # output directory (created; rerun to res
             city.save(out/"city", overwrite=True, copy_images=True)
         city = CityData.load(out/"city")
         if stage("extract"):
-            images = [m for m, kind in city.modalities.items() if kind in ("image", "images")]
+            images = [m for m, kind in city.modalities.items() if kind in IMAGE_KINDS]
             modality_features(city, images, image=config.image, cache_dir=out/"model"/"features", progress=False)
         if stage("pretrain"): UrbanFusion(config).fit(city, out_dir=out/"model", resume=True)
         if stage("export"): export_embeddings(out/"model"/"checkpoint", city, out/"embeddings.parquet", cache_dir=out/"model"/"features")

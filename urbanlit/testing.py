@@ -74,8 +74,8 @@ def with_missing(city:CityData, # a city
     "A copy of `city` in which each modality is missing for a random `fraction` of the units."
     if not 0 <= fraction < 1: raise UrbanlitInputError(f"`fraction` is {fraction!r}", "pass a share in [0, 1)")
     kinds = city.modalities
-    modalities = [m for m, k in kinds.items() if k in ("poi", "mobility", "image", "images")] if modalities is None else list(modalities)
-    unknown = [m for m in modalities if kinds.get(m) not in ("poi", "mobility", "image", "images")]
+    modalities = [m for m, k in kinds.items() if k in ("poi", "mobility", *IMAGE_KINDS)] if modalities is None else list(modalities)
+    unknown = [m for m in modalities if kinds.get(m) not in ("poi", "mobility", *IMAGE_KINDS)]
     if unknown: raise UrbanlitInputError(f"cannot thin modalities {unknown}", "pick POI, mobility or image modalities of the city")
     rng = np.random.default_rng(seed)
     pois,mobility,images = city.pois,city.mobility,dict(city.images)
