@@ -8,13 +8,14 @@ import re, zlib
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from .core import UrbanlitInputError, INDEX_NAME, optional_import
-from .data import CityData, units_from_ids, MAX_DENSE_UNITS, _flow_matrix
+from .core import UrbanlitInputError, INDEX_NAME, MAX_DENSE_UNITS, optional_import
+from .data import CityData, units_from_ids, _flow_matrix
 from .encoders import RegionFeatures, check_finite, check_positive_int
+from .pairs import k_nearest
 
 # %% auto #0
 __all__ = ['POI_COUNT_TRANSFORMS', 'MOBILITY_FEATURE_KINDS', 'poi_count_features', 'stable_hash', 'tokenize', 'poi_token_lists',
-           'POIWord2Vec', 'od_matrix', 'mobility_features', 'smooth_over_trips']
+           'POIWord2Vec', 'od_matrix', 'mobility_features', 'smooth_over_trips', 'smooth_over_neighbours']
 
 # %% ../nbs/04b_poi_mobility.ipynb #225a6ffd
 def _city(source, region_ids, what:str):
@@ -159,24 +160,56 @@ def mobility_features(source, # a CityData, or an OD table (origin, destination,
     return RegionFeatures(values, ids, available, cols, name or f"mobility_{kind}", {"kind": kind, "log1p": log1p})
 
 # %% ../nbs/04b_poi_mobility.ipynb #41df55a1
+def _lazy_walk(x:np.ndarray, # (N, d) values to smooth
+               a, # (N, N) symmetric adjacency without self-loops (scipy sparse)
+               hops:int)->np.ndarray:
+    "`hops` steps of (I + D^-1/2 A D^-1/2) / 2; rows without edges get 1 on the diagonal, so the walk leaves them where they are."
+    deg = np.asarray(a.sum(1)).ravel()
+    inv = np.where(deg > 0, 1 / np.sqrt(np.maximum(deg, 1e-300)), 0.0)
+    s = sparse.diags(inv) @ a @ sparse.diags(inv) + sparse.diags((deg == 0).astype(float))
+    for _ in range(hops): x = 0.5 * (x + s @ x)
+    return x
+
+def _smoothing_input(embedding, hops)->tuple[np.ndarray, int]:
+    if not isinstance(embedding, pd.DataFrame): raise UrbanlitInputError(f"`embedding` is a {type(embedding).__name__}", "pass a DataFrame indexed by region_id")
+    return check_finite(embedding.to_numpy(np.float64), "embedding"), check_positive_int(hops, "hops", minimum=0)
+
 def smooth_over_trips(embedding:pd.DataFrame, # region embeddings indexed by region_id
                       source, # a CityData, or an OD table (origin, destination, count) over the same regions
                       hops:int=1, # propagation steps (0: unchanged)
                      )->pd.DataFrame:
     "`embedding` after `hops` steps of the lazy walk (I + D^-1/2 A D^-1/2) / 2 on the symmetrised trip graph A = OD + ODᵀ."
-    if not isinstance(embedding, pd.DataFrame): raise UrbanlitInputError(f"`embedding` is a {type(embedding).__name__}", "pass a DataFrame indexed by region_id")
-    if isinstance(hops, bool) or not isinstance(hops, (int, np.integer)) or hops < 0: raise UrbanlitInputError(f"`hops` is {hops!r}", "pass a whole number >= 0")
-    x = check_finite(embedding.to_numpy(np.float64), "embedding")
+    x, hops = _smoothing_input(embedding, hops)
     city = _city(source, embedding.index, "mobility")
     if isinstance(source, CityData):
         missing = embedding.index.difference(city.region_ids)
         if len(missing): raise UrbanlitInputError(f"{len(missing)} embedded regions are not in the city, e.g. {missing[0]!r}", "embed the city's regions")
         city = city.subset(region_ids=embedding.index)
     a = _flow_matrix(city).tocsr()
-    a = (a + a.T).tolil(); a.setdiag(0); a = a.tocsr()
-    deg = np.asarray(a.sum(1)).ravel()
-    inv = np.where(deg > 0, 1 / np.sqrt(np.maximum(deg, 1e-300)), 0.0)
-    # D^-1/2 A D^-1/2, with 1 on the diagonal of regions without trips so that the walk leaves them where they are
-    s = sparse.diags(inv) @ a @ sparse.diags(inv) + sparse.diags((deg == 0).astype(float))
-    for _ in range(int(hops)): x = 0.5 * (x + s @ x)
-    return pd.DataFrame(x, index=embedding.index, columns=embedding.columns)
+    a = (a + a.T).tolil(); a.setdiag(0)
+    return pd.DataFrame(_lazy_walk(x, a.tocsr(), hops), index=embedding.index, columns=embedding.columns)
+
+def smooth_over_neighbours(embedding:pd.DataFrame, # region embeddings indexed by region_id
+                           features, # DataFrame indexed by region_id (covering the embedded regions), or an array with one row per embedded region
+                           k:int=10, # neighbours per region (the graph links i and j when either is among the other's k nearest)
+                           hops:int=1, # propagation steps (0: unchanged)
+                          )->pd.DataFrame:
+    "`embedding` after `hops` steps of the lazy walk (I + D^-1/2 A D^-1/2) / 2 on the k-nearest-neighbour graph A of `features` (cosine)."
+    x, hops = _smoothing_input(embedding, hops)
+    k = check_positive_int(k, "k")
+    if isinstance(features, pd.DataFrame):
+        missing = embedding.index.difference(features.index)
+        if len(missing): raise UrbanlitInputError(f"`features` lack {len(missing)} embedded regions, e.g. {missing[0]!r}", "pass features for every embedded region")
+        f = features.loc[embedding.index].to_numpy(np.float64)
+    else:
+        f = np.asarray(features, dtype=np.float64)
+        if f.ndim != 2 or len(f) != len(x):
+            raise UrbanlitInputError(f"`features` has shape {f.shape}, the embedding {len(x)} rows", "pass an (N, d) array in the embedding's row order, or a DataFrame")
+    f = check_finite(f, "features")
+    norm = np.linalg.norm(f, axis=1)
+    linked = np.flatnonzero(norm > 0)  # all-zero rows have no direction, hence no neighbours
+    nearest, _ = k_nearest(f[linked] / norm[linked, None], k)  # on unit vectors, Euclidean order = cosine order
+    rows, cols = np.repeat(linked, k), linked[nearest.ravel()]
+    a = sparse.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(x), len(x))).tocsr()
+    a = ((a + a.T) > 0).astype(np.float64)
+    return pd.DataFrame(_lazy_walk(x, a, hops), index=embedding.index, columns=embedding.columns)
