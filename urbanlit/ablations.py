@@ -100,12 +100,12 @@ def ablate_training(city:CityData, # the city to train on and probe
         settings = STANDARD_ABLATIONS[settings]
     out_dir = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="urbanlit-ablation-"))
     embeddings = {}
-    runs = [(name, seed) for name in settings for seed in train_seeds]
-    for name, seed in tqdm(runs, desc="training settings", disable=not progress, leave=False):
+    runs = [(i, name, seed) for i, name in enumerate(settings) for seed in train_seeds]
+    for i, name, seed in tqdm(runs, desc="training settings", disable=not progress, leave=False):
         config = type(base).from_dict({**base.to_dict(), **settings[name]})
         for loop in ("train", "triplet", "fusion"):
             if hasattr(config, loop): setattr(config, loop, type(getattr(config, loop))(**{**vars(getattr(config, loop)), "seed": seed}))
-        model = model_class(config).fit(city, out_dir=out_dir/f"{len(embeddings)}_{seed}")
+        model = model_class(config).fit(city, out_dir=out_dir/f"setting{i}_seed{seed}")  # one folder per (setting, seed)
         embeddings.setdefault(name, []).append(model.transform(city))
     table = evaluate(embeddings, city.labels, tasks, **evaluate_kwargs)
     return table.rename(columns={"embedding": "setting"}).assign(ablation="training")
