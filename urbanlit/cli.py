@@ -12,8 +12,8 @@ from .core import *
 
 # %% auto #0
 __all__ = ['MODELS', 'PRESETS', 'read_config', 'merge_config', 'prepare_output', 'load_city', 'parse_list', 'model_config',
-           'model_class', 'cmd_synth', 'cmd_pretrain', 'cmd_embed', 'cmd_smooth', 'cmd_probe', 'format_table',
-           'cmd_ablate', 'cmd_demo', 'demo_report', 'build_parser', 'main', 'urbanlit_main']
+           'model_class', 'cmd_synth', 'cmd_pretrain', 'cmd_embed', 'read_embeddings', 'cmd_smooth', 'cmd_probe',
+           'format_table', 'cmd_ablate', 'cmd_demo', 'demo_report', 'build_parser', 'main', 'urbanlit_main']
 
 # %% ../nbs/13_cli.ipynb #f7872669
 MODELS = ("urbanfusion", "musecl")  # model names accepted on the command line
@@ -143,6 +143,11 @@ def cmd_embed(model_dir:str, city:str, out:str, modalities=None, overwrite:bool=
     print(f"wrote {len(emb)} embeddings ({emb.shape[1]}-d) from {parse_list(modalities) or model.net.modalities} to {out}")
     return emb
 
+def read_embeddings(path:str|Path)->pd.DataFrame:
+    "An embedding Parquet file (indexed by region_id); a missing file is refused with what to pass."
+    if not Path(path).is_file(): raise UrbanlitInputError(f"embedding file {path} does not exist", "pass Parquet files written by `pretrain` or `embed`")
+    return pd.read_parquet(path)
+
 def _smoothing_features(data, over:str):
     "The features whose nearest neighbours define the graph: OD distributions, POI counts, or a vector modality."
     if over == "od": return data.flow_distributions()
@@ -155,8 +160,7 @@ def cmd_smooth(embeddings:str, city:str, out:str, over:str="od", k:int=10, hops:
     "Smooth embeddings over a graph of the city's regions (no labels): its taxi trips, or each region's k most similar regions."
     from urbanlit.poi_mobility import smooth_over_trips, smooth_over_neighbours
     prepare_output(out, overwrite)
-    if not Path(embeddings).is_file(): raise UrbanlitInputError(f"embedding file {embeddings} does not exist", "pass a Parquet file written by `pretrain` or `embed`")
-    emb, data = pd.read_parquet(embeddings), load_city(city)
+    emb, data = read_embeddings(embeddings), load_city(city)
     unit = lambda df: df.div(np.maximum(np.linalg.norm(df.to_numpy(np.float64), axis=1), 1e-12), axis=0)
     if normalise: emb = unit(emb)
     if over == "trips": smoothed = smooth_over_trips(emb, data, hops=hops)
@@ -189,8 +193,7 @@ def cmd_probe(embeddings:Sequence[str], tasks=None, labels:str|None=None, city:s
     tasks = parse_list(tasks) or [c for c in lab.columns if pd.api.types.is_numeric_dtype(lab[c])]
     embs = {}
     for path in embeddings:
-        if not Path(path).is_file(): raise UrbanlitInputError(f"embedding file {path} does not exist", "pass Parquet files written by `pretrain` or `embed`")
-        embs[Path(path).stem if Path(path).stem != "embeddings" else Path(path).parent.name] = pd.read_parquet(path)
+        embs[Path(path).stem if Path(path).stem != "embeddings" else Path(path).parent.name] = read_embeddings(path)
     table = evaluate(embs, lab, tasks, probe=probe, protocol=protocol, seeds=tuple(range(int(seeds))))
     print(format_table(table))
     if out is not None:

@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import sparse
 from .core import UrbanlitInputError, INDEX_NAME, MAX_DENSE_UNITS, optional_import
 from .data import CityData, units_from_ids, _flow_matrix
-from .encoders import RegionFeatures, check_finite, check_positive_int
+from .encoders import RegionFeatures, check_finite, check_positive_int, aligned_rows
 from .pairs import k_nearest
 
 # %% auto #0
@@ -197,15 +197,7 @@ def smooth_over_neighbours(embedding:pd.DataFrame, # region embeddings indexed b
     "`embedding` after `hops` steps of the lazy walk (I + D^-1/2 A D^-1/2) / 2 on the k-nearest-neighbour graph A of `features` (cosine)."
     x, hops = _smoothing_input(embedding, hops)
     k = check_positive_int(k, "k")
-    if isinstance(features, pd.DataFrame):
-        missing = embedding.index.difference(features.index)
-        if len(missing): raise UrbanlitInputError(f"`features` lack {len(missing)} embedded regions, e.g. {missing[0]!r}", "pass features for every embedded region")
-        f = features.loc[embedding.index].to_numpy(np.float64)
-    else:
-        f = np.asarray(features, dtype=np.float64)
-        if f.ndim != 2 or len(f) != len(x):
-            raise UrbanlitInputError(f"`features` has shape {f.shape}, the embedding {len(x)} rows", "pass an (N, d) array in the embedding's row order, or a DataFrame")
-    f = check_finite(f, "features")
+    f = aligned_rows(features, embedding.index, "features")
     norm = np.linalg.norm(f, axis=1)
     linked = np.flatnonzero(norm > 0)  # all-zero rows have no direction, hence no neighbours
     nearest, _ = k_nearest(f[linked] / norm[linked, None], k)  # on unit vectors, Euclidean order = cosine order

@@ -21,7 +21,7 @@ from sklearn.model_selection import KFold, GroupKFold
 from sklearn.metrics import (r2_score, mean_squared_error, mean_absolute_error, accuracy_score, f1_score,
                              normalized_mutual_info_score, adjusted_rand_score)
 from .core import *
-from .encoders import check_finite
+from .encoders import aligned_rows
 
 # %% auto #0
 __all__ = ['PROBES', 'UNSCALED', 'CLASSIFIERS', 'PROTOCOLS', 'Aligned', 'align', 'MLPRegressorProbe', 'make_probe', 'fit_predict',
@@ -295,14 +295,7 @@ def input_retention(embedding:pd.DataFrame, # region embeddings indexed by regio
     if not inputs: raise UrbanlitInputError("`inputs` is empty", "pass {modality name: raw features}")
     out = {}
     for name, values in inputs.items():
-        if isinstance(values, pd.DataFrame):
-            missing = embedding.index.difference(values.index)
-            if len(missing): raise UrbanlitInputError(f"input {name!r} lacks {len(missing)} embedded regions, e.g. {missing[0]!r}", "give every region's features")
-            values = values.loc[embedding.index].to_numpy(np.float64)
-        values = np.asarray(values, np.float64)
-        if values.ndim != 2 or len(values) != len(x):
-            raise UrbanlitInputError(f"input {name!r} has shape {values.shape}, the embedding {len(x)} rows", "pass one row per embedded region, in its order")
-        check_finite(values, f"input {name}")
+        values = aligned_rows(values, embedding.index, f"input {name}")
         z = (values - values.mean(0)) / np.where(values.std(0) > 0, values.std(0), 1.0)
         pca = PCA(min(n_components, z.shape[1], len(z) - 1), random_state=0).fit(z)
         target, weight = pca.transform(z), pca.explained_variance_
