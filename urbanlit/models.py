@@ -124,7 +124,6 @@ class UrbanFusionConfig(JSONConfig):
     image:ImageFeatureConfig=field(default_factory=ImageFeatureConfig) # frozen encoder of image modalities
     train:TrainConfig=field(default_factory=lambda: TrainConfig(epochs=50, batch_size=256, lr=1e-4)) # training loop
 
-
 def config_differences(expected:dict, found:dict, prefix:str="")->list[str]:
     "The dotted names of the settings that differ between two config dicts."
     out = []
@@ -170,13 +169,13 @@ class UrbanFusionNet(nn.Module):
                 mask:torch.Tensor, # (B, M) availability
                 views:tuple[torch.Tensor, torch.Tensor]|None=None, # SMF's two (B, M) view masks, for training
                ):
-        "h (B, dim) of each unit from its available modalities; with `views`, both views' h, projections z and reconstructions."
+        "h (B, dim) of each unit from its available modalities; with `views`, each view's projection z and reconstructions."
         tokens = self.tokens(features)
         if views is None: return self.fusion(tokens, mask)
         out = {}
         for name, view in zip("ab", views):
             h = self.fusion(tokens, view)
-            out[f"h_{name}"], out[f"z_{name}"] = h, self.projection(h)
+            out[f"z_{name}"] = self.projection(h)
             out[f"recon_{name}"] = {m: self.reconstruct[m](h) for m in self.modalities}
         return out
 
@@ -346,8 +345,6 @@ class MuseCLConfig(JSONConfig):
     w2v_window:int=5 # word2vec context window
     temperature:float=0.07 # initial InfoNCE temperature of stage 3
     fusion:TrainConfig=field(default_factory=lambda: TrainConfig(epochs=100, batch_size=256, lr=1e-3)) # stage 3 loop
-
-
 
 # %% ../nbs/08_models.ipynb #ef3bbb4d
 class BranchEncoder(nn.Module):
