@@ -173,7 +173,6 @@ def with_smoothing(embeddings:dict, city, graphs=("trip", "OD-neighbour"), norma
     fns = {"trip": lambda v: smooth_over_trips(v, city, hops),
            "OD-neighbour": lambda v: smooth_over_neighbours(v, city.feature(OD_UNIT), NEIGHBOUR_K, hops)}
     def one(fn, v):
-        v = v if isinstance(v, pd.DataFrame) else pd.DataFrame(v, index=city.region_ids)
         out = fn(v)
         return pd.DataFrame(l2_normalise(out.to_numpy()), index=v.index) if normalise else out
     return {f"{k} + {g} smoothing": ([one(fns[g], x) for x in v] if isinstance(v, list) else one(fns[g], v))
@@ -210,8 +209,7 @@ def run(src:Path, seeds:int=5, quick:bool=False, select:bool=False, log=print)->
         if not quick:
             prev = urbanfusion_embeddings(pretrain_urbanfusion(city, seed, PREVIOUS["epochs"], **previous), city, "UrbanFusion, previous settings", False)
             for name, emb in prev.items(): runs.setdefault(name, []).append(emb)
-        musecl = pretrain_musecl(city, seed, triplet_epochs, fusion_epochs)
-        musecl = {"MuseCL (no images)": musecl.transform(city)}
+        musecl = {"MuseCL (no images)": pretrain_musecl(city, seed, triplet_epochs, fusion_epochs).transform(city)}
         for name, emb in {**musecl, **with_smoothing(musecl, city, ("OD-neighbour",))}.items(): runs.setdefault(name, []).append(emb)
         log(f"seed {seed}: pre-trained in {time.time() - t:.0f} s")
     raw = raw_baselines(city0, src)
