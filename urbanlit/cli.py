@@ -11,13 +11,17 @@ import numpy as np, pandas as pd
 from .core import *
 
 # %% auto #0
-__all__ = ['MODELS', 'PRESETS', 'read_config', 'merge_config', 'prepare_output', 'load_city', 'parse_list', 'model_config',
-           'model_class', 'cmd_synth', 'cmd_pretrain', 'cmd_embed', 'read_embeddings', 'cmd_smooth', 'cmd_probe',
-           'format_table', 'cmd_ablate', 'cmd_demo', 'demo_report', 'build_parser', 'main', 'urbanlit_main']
+__all__ = ['MODELS', 'PRESETS', 'PROBE_PROTOCOLS', 'PROBE_NAMES', 'read_config', 'merge_config', 'prepare_output', 'load_city',
+           'parse_list', 'model_config', 'model_class', 'cmd_synth', 'cmd_pretrain', 'cmd_embed', 'read_embeddings',
+           'cmd_smooth', 'embedding_rows', 'cmd_probe', 'format_table', 'cmd_ablate', 'cmd_demo', 'demo_report',
+           'build_parser', 'main', 'urbanlit_main']
 
 # %% ../nbs/13_cli.ipynb #f7872669
 MODELS = ("urbanfusion", "musecl")  # model names accepted on the command line
 PRESETS = ("small", "released")  # model size presets: "small" runs in about a minute on a laptop CPU; "released" is the papers' configuration
+
+PROBE_PROTOCOLS = ("spatial_blocks", "random_kfold", "literature_m270", "hafusion_ny", "hafusion_chicago", "hafusion_sf", "musecl")  # `probe --protocol` choices
+PROBE_NAMES = ("ridge", "mlp", "mlp_small", "knn")  # `probe --probe` choices (regression)
 
 def read_config(path:str|Path|None)->dict:
     "Options from a YAML or JSON file, parsed as data (never executed)."
@@ -173,28 +177,78 @@ def cmd_smooth(embeddings:str, city:str, out:str, over:str="od", k:int=10, hops:
     print(f"wrote {len(smoothed)} embeddings smoothed over {graph} ({hops} step{'s' if hops != 1 else ''}) to {out}")
     return smoothed
 
-def _labels_for(labels:str|None, city:str|None):
-    if labels is not None:
-        df = pd.read_parquet(labels) if str(labels).endswith(".parquet") else pd.read_csv(labels)
-        if INDEX_NAME in df.columns: df = df.set_index(INDEX_NAME)
-        df.index = df.index.astype(str)
-        return df
-    if city is None: raise UrbanlitInputError("no labels given", "pass --labels FILE or --city DIR (whose labels.parquet is used)")
-    data = load_city(city)
+def _labels_for(labels:str|None, city:str|None, id_column:str=INDEX_NAME):
+    "Labels from a file (through the validated loader; ids checked against --city when given) or the city's labels.parquet."
+    from urbanlit.data import load_labels
+    data = load_city(city) if city is not None else None
+    if labels is not None: return load_labels(labels, data.region_ids if data is not None else None, region_col=id_column)
+    if data is None: raise UrbanlitInputError("no labels given", "pass --labels FILE or --city DIR (whose labels.parquet is used)")
     if data.labels is None: raise UrbanlitInputError(f"city {city} has no labels.parquet", "pass --labels FILE")
     return data.labels
 
-def cmd_probe(embeddings:Sequence[str], tasks=None, labels:str|None=None, city:str|None=None, probe:str="ridge", protocol:str="kfold_shuffled",
-              seeds:int=5, out:str|None=None, overwrite:bool=False):
-    "Probe embedding files against label columns; prints a mean ± std table and optionally writes it as CSV."
-    from urbanlit.probes import evaluate
+def _runs_in(path:Path)->list[Path]:
+    "The embedding files one input stands for: a file itself; a directory's Parquet files, or its runs' embeddings.parquet."
+    if path.is_file(): return [path]
+    if path.is_dir():
+        files = sorted(path.glob("*.parquet")) or sorted(path.glob("*/embeddings.parquet"))
+        if not files: raise UrbanlitInputError(f"directory {path} holds no embedding files", "pass a directory of seed files (*.parquet) or of `pretrain` outputs")
+        return files
+    raise UrbanlitInputError(f"embedding file {path} does not exist", "pass Parquet files written by `pretrain` or `embed`")
+
+def embedding_rows(inputs:Sequence[str]=(), # files (one row each) or directories (one row of their seed files)
+                   groups:Sequence[str]=(), # glob patterns, one row of runs each (e.g. 'uf_seed*')
+                   names:Sequence[str]|None=None, # row names, in order (inputs, then groups); default from the paths
+                  )->dict[str, list[Path]]:
+    "Row name -> the embedding files of that row (its pretraining runs); two inputs that would share a row name are refused."
+    import glob
+    rows = []  # (default name, what it came from, files)
+    for item in inputs:
+        path = Path(item)
+        name = path.name if path.is_dir() else (path.parent.name if path.stem == "embeddings" else path.stem)
+        rows.append((name, str(item), _runs_in(path)))
+    for pattern in groups:
+        matches = sorted(glob.glob(str(pattern)))
+        if not matches: raise UrbanlitInputError(f"--group {pattern!r} matches no file or directory", "check the pattern (quote it so the shell does not expand it)")
+        rows.append((str(pattern), f"--group {pattern}", [f for m in matches for f in _runs_in(Path(m))]))
+    if not rows: raise UrbanlitInputError("no embeddings given", "pass embedding files or directories, or --group PATTERN")
+    if names:
+        if len(names) != len(rows): raise UrbanlitInputError(f"{len(names)} --name for {len(rows)} rows", "give one --name per input and per --group, in order")
+        rows = [(n, src, files) for n, (_, src, files) in zip(names, rows)]
+    seen = {}
+    for name, source, _ in rows:
+        if name in seen: raise UrbanlitInputError(f"two inputs would get the row name {name!r}: {seen[name]} and {source}", "name the rows with --name (one per input)")
+        seen[name] = source
+    return {name: files for name, _, files in rows}
+
+def _parse_alpha(alpha):
+    "--alpha: a number, or 'cv' for the inner-CV grid."
+    if alpha is None or isinstance(alpha, (int, float, tuple, list)): return alpha
+    if str(alpha).lower() == "cv":
+        from urbanlit.probes import ALPHA_GRID
+        return ALPHA_GRID
+    try: return float(alpha)
+    except ValueError: raise UrbanlitInputError(f"--alpha {alpha!r} is not a number", "pass a positive number, or 'cv' to choose α by inner cross-validation") from None
+
+def cmd_probe(embeddings:Sequence[str]=(), tasks=None, labels:str|None=None, city:str|None=None, protocol:str="spatial_blocks", probe:str|None=None,
+              folds:int|None=None, alpha=None, clip:bool|None=None, positive_only=None, log_target:bool|None=None, seeds:int|None=None,
+              group:Sequence[str]|None=None, name:Sequence[str]|None=None, id_column:str=INDEX_NAME, out:str|None=None, overwrite:bool=False):
+    "Probe embeddings against label columns under a named protocol; one row per embedding (mean ± std over its pretraining runs); optionally writes the table as CSV."
+    from urbanlit.probes import evaluate, get_protocol, city_blocks
     if out is not None: prepare_output(out, overwrite)
-    lab = _labels_for(labels, city)
+    chosen = get_protocol(protocol, estimator=probe, folds=folds, alpha=_parse_alpha(alpha), clip=clip, log_target=log_target,
+                          positive_only=None if positive_only is None else tuple(parse_list(positive_only)))
+    rows = embedding_rows(embeddings or (), group or (), name)
+    lab = _labels_for(labels, city, id_column)
     tasks = parse_list(tasks) or [c for c in lab.columns if pd.api.types.is_numeric_dtype(lab[c])]
-    embs = {}
-    for path in embeddings:
-        embs[Path(path).stem if Path(path).stem != "embeddings" else Path(path).parent.name] = read_embeddings(path)
-    table = evaluate(embs, lab, tasks, probe=probe, protocol=protocol, seeds=tuple(range(int(seeds))))
+    blocks = None
+    if chosen.splitter == "blocks":
+        if city is None: raise UrbanlitInputError(f"protocol {chosen.name!r} forms spatial blocks from the city's regions", "pass --city DIR, or use --protocol random_kfold")
+        blocks = city_blocks(load_city(city))
+    embs = {row: [read_embeddings(f) for f in files] for row, files in rows.items()}
+    table = evaluate(embs, lab, tasks, protocol=chosen, groups=blocks, seeds=None if seeds is None else range(int(seeds)), progress=True)
+    runs = {row: len(v) for row, v in embs.items()}
+    print(f"protocol {chosen.name}: {chosen.describe()}")
+    print(f"mean ± std over pretraining runs where a row has several ({', '.join(f'{k}: {v}' for k, v in runs.items())}), else over repeats\n")
     print(format_table(table))
     if out is not None:
         with atomic_path(out) as tmp: table.to_csv(tmp, index=False)
@@ -220,7 +274,7 @@ def cmd_ablate(city:str, out:str, ablation:str="inference", model_dir:str|None=N
     data = load_city(city)
     if data.labels is None: raise UrbanlitInputError(f"city {city} has no labels to probe", "add labels.parquet")
     tasks = parse_list(tasks) or [c for c in data.labels.columns if pd.api.types.is_numeric_dtype(data.labels[c])]
-    kw = dict(protocol="kfold_shuffled", seeds=tuple(range(int(seeds))))
+    kw = dict(protocol="random_kfold", seeds=tuple(range(int(seeds))))
     if ablation == "inference":
         if model_dir is not None: model = UrbanFusion.load(Path(model_dir)/"checkpoint" if (Path(model_dir)/"checkpoint").exists() else model_dir)
         else: model = UrbanFusion(model_config("urbanfusion", preset, epochs=epochs, device=device)).fit(data)
@@ -269,7 +323,7 @@ def cmd_demo(out:str="urbanlit-demo", city:str|None=None, units:int=300, seed:in
         print("4/5 probing models and baselines")
         width = embeddings["UrbanFusion"].shape[1]
         base = baselines(data, width=width, modalities=uf.net.modalities, image=uf.config.image)
-        kw = dict(protocol="kfold_shuffled", seeds=tuple(range(int(seeds))))
+        kw = dict(protocol="random_kfold", seeds=tuple(range(int(seeds))))
         table = evaluate({**embeddings, **base}, data.labels, tasks, **kw)
         table.to_csv(work/"results.csv", index=False)
         print("5/5 ablation over modality subsets and figures")
@@ -279,7 +333,7 @@ def cmd_demo(out:str="urbanlit-demo", city:str|None=None, units:int=300, seed:in
         if data.has_geometry:
             figures["embedding_map.png"] = viz.plot_embedding_map(embeddings["UrbanFusion"], data.regions, title="UrbanFusion embedding (PCA → RGB)")
             best_task = table[(table.metric == "r2") & (table.embedding == "UrbanFusion")].sort_values("mean").task.iloc[-1]
-            oof = viz.out_of_fold_predictions(embeddings["UrbanFusion"], data.labels, best_task, protocol="kfold_shuffled")
+            oof = viz.out_of_fold_predictions(embeddings["UrbanFusion"], data.labels, best_task, protocol="random_kfold")
             figures["predicted_vs_true.png"] = viz.plot_predicted_vs_true(oof, title=f"UrbanFusion: {best_task}")
         figures["ablation.png"] = viz.plot_ablation(ablation, setting="setting", title="UrbanFusion: R² by inference modality subset")
         figures["training_curves.png"] = viz.plot_training_curves(uf.history)
@@ -333,12 +387,21 @@ def build_parser()->argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=10, help="neighbours per region (not for trips)"); p.add_argument("--hops", type=int, default=1, help="smoothing steps")
     p.add_argument("--normalise", action="store_true", help="unit-length rows before and after smoothing (as the Manhattan benchmark)")
     p.add_argument("--overwrite", action="store_true")
-    p = add("probe", "Probe embeddings against labels; prints mean ± std over seeds.", cmd_probe)
-    p.add_argument("embeddings", nargs="+", help="Parquet files of embeddings indexed by region_id")
-    p.add_argument("--labels", help="labels file (Parquet/CSV with region_id)"); p.add_argument("--city", help="or a city directory with labels.parquet")
-    p.add_argument("--tasks", help="comma-separated label columns (default: all numeric)"); p.add_argument("--probe", default="ridge", help="ridge, mlp, mlp_small, knn, ridge_raw")
-    p.add_argument("--protocol", default="kfold_shuffled", help="random, kfold, kfold_shuffled, spatial, holdout")
-    p.add_argument("--seeds", type=int, default=5, help="number of seeds"); p.add_argument("--out", help="CSV file for the table"); p.add_argument("--overwrite", action="store_true")
+    p = add("probe", "Probe embeddings against labels under a named protocol; one row per embedding, mean ± std over its pretraining runs.", cmd_probe)
+    p.add_argument("embeddings", nargs="*", help="Parquet files (one row each) or directories of seed files / pretrain outputs (one row of runs each)")
+    p.add_argument("--group", action="append", metavar="PATTERN", help="glob of one embedding's seed files, e.g. 'runs/uf_seed*' (quote it; repeatable)")
+    p.add_argument("--name", action="append", help="row name, one per input then per --group, in order (default: from the paths)")
+    p.add_argument("--labels", help="labels file (CSV/Parquet) with an id column"); p.add_argument("--id-column", default=INDEX_NAME, help="id column of --labels (default: %(default)s)")
+    p.add_argument("--city", help="city directory: its labels.parquet (without --labels) and its regions for spatial blocks")
+    p.add_argument("--tasks", help="comma-separated label columns (default: all numeric)")
+    p.add_argument("--protocol", default="spatial_blocks", choices=list(PROBE_PROTOCOLS), help="named evaluation protocol (default: %(default)s)")
+    p.add_argument("--probe", choices=list(PROBE_NAMES), help="change the protocol's estimator")
+    p.add_argument("--folds", type=int, help="change the number of folds"); p.add_argument("--alpha", help="change the ridge penalty: a number, or 'cv' for inner cross-validation")
+    p.add_argument("--clip", action=argparse.BooleanOptionalAction, help="set negative predictions to 0 (default: as the protocol says)")
+    p.add_argument("--positive-only", metavar="TASK", help="comma-separated tasks scored only where the target is > 0 (HAFusion's check-in rule)")
+    p.add_argument("--log-target", action="store_true", default=None, help="fit on log1p(target)")
+    p.add_argument("--seeds", type=int, help="repeats of the protocol (default: the protocol's)")
+    p.add_argument("--out", help="CSV file for the table"); p.add_argument("--overwrite", action="store_true")
     p = add("ablate", "Run an ablation: modality subsets at inference, or a training ablation (modalities, mask_ratio, depth, pooling, recon_weight, missing).", cmd_ablate)
     p.add_argument("--city", required=True); p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--ablation", default="inference"); p.add_argument("--model-dir", help="trained UrbanFusion for the inference ablation (default: train one)")

@@ -18,8 +18,8 @@ __all__ = ['CITY_FORMAT', 'CITY_VERSION', 'POI_MODALITY', 'MOBILITY_MODALITY', '
            'check_unique', 'units_from_ids', 'CityData', 'file_sha256', 'assert_city_equal', 'load_pois_csv',
            'pois_from_geodataframe', 'load_pois_geojson', 'load_pois_geoparquet', 'load_pois_osm',
            'load_pois_by_region', 'load_od_table', 'load_od_matrix', 'load_trajectories', 'load_image_index',
-           'load_features', 'load_labels', 'image_transform', 'CityDataset', 'collate_city', 'find_shared_data',
-           'manhattan270_to_city']
+           'load_features', 'check_label_values', 'load_labels', 'image_transform', 'CityDataset', 'collate_city',
+           'find_shared_data', 'manhattan270_to_city']
 
 # %% ../nbs/02_data.ipynb #55eedb38
 CITY_FORMAT = "urbanlit-city"  # value of "format" in city.json
@@ -899,20 +899,38 @@ def load_features(src, # .npy path or array (rows in region order), or a CSV/Par
     mask = ids.isin(df.index)
     return np.where(mask[:, None], arr, 0).astype(np.float32), np.asarray(mask)
 
+def check_label_values(df:pd.DataFrame, # targets, one column per task
+                       src=None, # file path or None, for error messages
+                      ):
+    "Numeric-looking columns as numbers; a column that mixes numbers and text is refused naming the column and the first bad value."
+    df = df.copy()
+    for col in df.columns:
+        if pd.api.types.is_numeric_dtype(df[col]) or pd.api.types.is_bool_dtype(df[col]): continue
+        as_number = pd.to_numeric(df[col], errors="coerce")
+        text = df[col].notna() & as_number.isna()
+        if not text.any(): df[col] = as_number  # numbers stored as text
+        elif text.sum() < df[col].notna().sum():  # some numbers, some text: a typo or a missing-value marker
+            i = int(np.flatnonzero(text.to_numpy())[0])
+            raise UrbanlitInputError(f"{_source_name(src)} column {col!r} mixes numbers and text: {df[col].iloc[i]!r} at row {i}",
+                                     f"fix that value, or leave it empty for a missing label (a column of class names is fine as it is)")
+    return df
+
 def load_labels(path, # CSV/Parquet (or DataFrame) with a region id column and target columns
-                region_ids, # the city's region ids (or its regions table)
+                region_ids=None, # the city's region ids (or its regions table); None skips the check that every id is a region
                 region_col:str="region_id", # region id column
                 columns:Sequence[str]|None=None, # target columns (default: all others)
                )->pd.DataFrame:
-    "Labels indexed by region_id (unique, known ids)."
+    "Labels indexed by region_id: unique (and, given `region_ids`, known) ids; numeric columns as numbers, mixed ones refused."
     df = read_table(path, "labels", [region_col])
     require_columns(df, {region_col: "region_col"}, path)
     cols = list(columns) if columns is not None else [c for c in df.columns if c != region_col]
     require_columns(df, {c: "columns" for c in cols}, path)
-    known = region_ids.index if isinstance(region_ids, pd.DataFrame) else as_region_ids(list(region_ids))
     ids = as_region_ids(df[region_col], path, region_col)
-    check_unique(ids, path, region_col); check_known_ids(ids, known, path, region_col)
-    return df[cols].set_axis(ids.rename(INDEX_NAME))
+    check_unique(ids, path, region_col)
+    if region_ids is not None:
+        known = region_ids.index if isinstance(region_ids, pd.DataFrame) else as_region_ids(list(region_ids))
+        check_known_ids(ids, known, path, region_col)
+    return check_label_values(df[cols], path).set_axis(ids.rename(INDEX_NAME))
 
 # %% ../nbs/02_data.ipynb #c9445773
 def image_transform(image_size:int|tuple=224, # output (H, W), or one int for square images

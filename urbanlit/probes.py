@@ -4,8 +4,8 @@
 
 # %% ../nbs/10_probes.ipynb #81f4eaf5
 from __future__ import annotations
-import copy, math, warnings
-from dataclasses import dataclass
+import copy, dataclasses, math, warnings
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Sequence
 import numpy as np, pandas as pd
@@ -21,11 +21,12 @@ from sklearn.model_selection import KFold, GroupKFold
 from sklearn.metrics import (r2_score, mean_squared_error, mean_absolute_error, accuracy_score, f1_score,
                              normalized_mutual_info_score, adjusted_rand_score)
 from .core import *
-from .encoders import aligned_rows
+from .encoders import aligned_rows, check_positive_int
 
 # %% auto #0
-__all__ = ['PROBES', 'UNSCALED', 'CLASSIFIERS', 'PROTOCOLS', 'Aligned', 'align', 'MLPRegressorProbe', 'make_probe', 'fit_predict',
-           'protocol_splits', 'regression_metrics', 'score_split', 'evaluate', 'literature_protocol', 'input_retention']
+__all__ = ['ALPHA_GRID', 'PROBES', 'CLASSIFIERS', 'SPLITTERS', 'PROTOCOLS', 'Aligned', 'align', 'MLPRegressorProbe', 'make_probe',
+           'fit_predict', 'Protocol', 'FittedProbe', 'get_protocol', 'city_blocks', 'regression_metrics', 'out_of_fold',
+           'score', 'evaluate', 'literature_protocol', 'input_retention']
 
 # %% ../nbs/10_probes.ipynb #e312ce85
 @dataclass
@@ -82,14 +83,19 @@ class MLPRegressorProbe(BaseEstimator, RegressorMixin):
         self.hidden,self.lr,self.weight_decay,self.epochs,self.patience = hidden,lr,weight_decay,epochs,patience
         self.val_fraction,self.seed,self.dropout = val_fraction,seed,dropout
 
-    def fit(self, X, y):
+    def fit(self, X, y, validation:tuple|None=None):
+        "Fit on (X, y); early stopping on `validation` = (X_val, y_val) when given, else on `val_fraction` of the rows."
         g = torch.Generator().manual_seed(self.seed); torch.manual_seed(self.seed)
         X, y = torch.as_tensor(np.asarray(X), dtype=torch.float32), torch.as_tensor(np.asarray(y), dtype=torch.float32)
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std().clamp_min(1e-8)) if len(y) > 1 else 1.0
         y = (y - self.y_mean_) / self.y_std_
-        perm = torch.randperm(len(X), generator=g)
-        n_val = max(1, int(round(self.val_fraction * len(X))))
-        val, tr = perm[:n_val], perm[n_val:]
+        if validation is None:
+            perm = torch.randperm(len(X), generator=g)
+            n_val = max(1, int(round(self.val_fraction * len(X))))
+            X_val, y_val, X, y = X[perm[:n_val]], y[perm[:n_val]], X[perm[n_val:]], y[perm[n_val:]]
+        else:
+            X_val = torch.as_tensor(np.asarray(validation[0]), dtype=torch.float32)
+            y_val = (torch.as_tensor(np.asarray(validation[1]), dtype=torch.float32) - self.y_mean_) / self.y_std_
         layers, width = [], X.shape[1]
         for h in self.hidden: layers += [nn.Linear(width, h), nn.ReLU(), nn.Dropout(self.dropout)]; width = h
         self.net_ = nn.Sequential(*layers, nn.Linear(width, 1))
@@ -97,10 +103,10 @@ class MLPRegressorProbe(BaseEstimator, RegressorMixin):
         best, best_state, waited = math.inf, None, 0
         for epoch in range(self.epochs):
             self.net_.train()
-            for idx in torch.randperm(len(tr), generator=g).split(64):
-                opt.zero_grad(); nn.functional.mse_loss(self.net_(X[tr[idx]]).squeeze(-1), y[tr[idx]]).backward(); opt.step()
+            for idx in torch.randperm(len(X), generator=g).split(64):
+                opt.zero_grad(); nn.functional.mse_loss(self.net_(X[idx]).squeeze(-1), y[idx]).backward(); opt.step()
             self.net_.eval()
-            with torch.no_grad(): val_loss = float(nn.functional.mse_loss(self.net_(X[val]).squeeze(-1), y[val]))
+            with torch.no_grad(): val_loss = float(nn.functional.mse_loss(self.net_(X_val).squeeze(-1), y_val))
             if val_loss < best - 1e-6: best, best_state, waited = val_loss, copy.deepcopy(self.net_.state_dict()), 0
             else:
                 waited += 1
@@ -113,16 +119,16 @@ class MLPRegressorProbe(BaseEstimator, RegressorMixin):
         with torch.no_grad(): out = self.net_(torch.as_tensor(np.asarray(X), dtype=torch.float32)).squeeze(-1).numpy()
         return out * self.y_std_ + self.y_mean_
 
+ALPHA_GRID = tuple(float(a) for a in np.logspace(-3, 5, 17))  # ridge penalties searched by inner cross-validation (half decades)
+
 PROBES = {
-    "ridge": lambda seed, alpha=1.0: Ridge(alpha=alpha) if alpha != "cv" else RidgeCV(alphas=np.logspace(-3, 3, 13)),
+    "ridge": lambda seed, alpha=1.0: Ridge(alpha=alpha) if alpha != "cv" else RidgeCV(alphas=ALPHA_GRID),
     "mlp": lambda seed: MLPRegressorProbe(seed=seed),
     "mlp_small": lambda seed: MLPRegressorProbe(hidden=(64,), seed=seed),
     "knn": lambda seed: KNeighborsRegressor(n_neighbors=5),
     "logistic": lambda seed: LogisticRegression(max_iter=2000),
     "knn_classifier": lambda seed: KNeighborsClassifier(n_neighbors=5),
-    "ridge_raw": lambda seed, alpha=1.0: Ridge(alpha=alpha),  # unscaled inputs: the literature protocol
 }  # probe name -> factory(seed, **options)
-UNSCALED = ("ridge_raw",)  # probes that see the raw embedding
 CLASSIFIERS = ("logistic", "knn_classifier")
 
 def make_probe(name:str="ridge", # one of PROBES
@@ -133,7 +139,7 @@ def make_probe(name:str="ridge", # one of PROBES
     "A fresh probe pipeline (StandardScaler + estimator)."
     if name not in PROBES: raise UrbanlitInputError(f"unknown probe {name!r}", f"use one of {sorted(PROBES)}")
     estimator = PROBES[name](seed, **options)
-    return make_pipeline(StandardScaler(), estimator) if scale and name not in UNSCALED else estimator
+    return make_pipeline(StandardScaler(), estimator) if scale else estimator
 
 # %% ../nbs/10_probes.ipynb #0eefe6e0
 def fit_predict(probe, # a probe from `make_probe`
@@ -145,35 +151,183 @@ def fit_predict(probe, # a probe from `make_probe`
     return model, model.predict(X[test])
 
 # %% ../nbs/10_probes.ipynb #3394472e
-PROTOCOLS = ("random", "kfold", "kfold_shuffled", "spatial", "holdout")
+SPLITTERS = ("kfold", "blocks", "train_val_test", "holdout")  # how a protocol cuts the units into training and test parts
 
-def protocol_splits(protocol:str, # one of PROTOCOLS
-                    n:int, # number of units
-                    seed:int=0, # seed of the shuffle (random, kfold_shuffled, spatial)
-                    k:int=5, # folds
-                    groups:np.ndarray|None=None, # spatial: block id per unit
-                    test_mask:np.ndarray|None=None, # holdout: True for test units
-                   )->list[tuple[np.ndarray, np.ndarray]]:
-    "The (train, test) row positions of `protocol` for one seed."
-    if protocol not in PROTOCOLS: raise UrbanlitInputError(f"unknown protocol {protocol!r}", f"use one of {list(PROTOCOLS)}")
-    idx = np.arange(n)
-    if protocol == "random":
-        if n < 5: raise UrbanlitInputError(f"the random 60/20/20 protocol needs at least 5 units, got {n}", "label more units")
-        perm = np.random.default_rng(seed).permutation(n)
-        n_train, n_val = int(0.6 * n), int(0.2 * n)
-        return [(perm[:n_train + n_val], perm[n_train + n_val:])]  # the MLP carves its validation part from train+val
-    if protocol == "holdout":
-        if test_mask is None or test_mask.all() or not test_mask.any():
-            raise UrbanlitInputError("the holdout protocol needs a `test_mask` with both test and training units", "pass test_mask (bool per unit)")
-        return [(idx[~test_mask], idx[test_mask])]
-    if n < 2 * k: raise UrbanlitInputError(f"{protocol} with k={k} folds needs at least {2*k} units, got {n}", "use fewer folds or label more units")
-    if protocol == "kfold": return list(KFold(k).split(idx))
-    if protocol == "kfold_shuffled": return list(KFold(k, shuffle=True, random_state=seed).split(idx))
-    if groups is None: raise UrbanlitInputError("the spatial protocol needs block ids (`groups`)", "compute them with `urbanlit.regions.spatial_blocks`")
-    uniques = np.unique(groups)
-    if len(uniques) < k: raise UrbanlitInputError(f"only {len(uniques)} spatial blocks for {k} folds", "use smaller blocks or fewer folds")
-    relabel = dict(zip(uniques, np.random.default_rng(seed).permutation(len(uniques))))
-    return list(GroupKFold(k).split(idx, groups=np.array([relabel[g] for g in groups])))
+def _as_tuple(value)->tuple:
+    if value is None: return ()
+    if isinstance(value, str): return (value,)
+    return tuple(value)
+
+@dataclass(frozen=True)
+class Protocol:
+    "How embeddings are scored, with every choice explicit; `evaluate` runs it."
+    name:str # registry name; a changed copy appends its changes
+    summary:str # what it is and where it comes from
+    estimator:str="ridge" # a probe of `PROBES` (ridge, mlp, logistic, ...) or "kmeans"
+    alpha:float|tuple=ALPHA_GRID # ridge penalty; a tuple is a grid searched by inner (leave-one-out) CV on the training rows only
+    scale:bool=True # standardise the embedding's columns, fit on the training rows
+    splitter:str="kfold" # kfold | blocks (whole spatial blocks per fold) | train_val_test (one split) | holdout (given test units)
+    folds:int=5 # K of kfold and blocks
+    shuffle:bool=True # kfold: shuffle the units before cutting folds
+    split_seed:int|None=None # a fixed seed of the split (literature protocols); None: each repeat's seed
+    fractions:tuple=(0.6, 0.2, 0.2) # train_val_test: train, validation (early stopping), test
+    repeats:int=5 # seeds 0..repeats-1, each a new split (unless fixed) and probe seed
+    pooled:bool=True # one metric over all out-of-fold predictions; False: the mean of per-fold metrics
+    clip:bool=False # set negative predictions to 0 (count targets, in the literature protocols)
+    positive_only:tuple=() # tasks scored only on units whose target is > 0 (the others are left out before fitting)
+    log_target:bool=False # fit on log1p(y); `r2` is on the original scale, `r2_log` on the log scale
+    n_clusters:int|None=None # kmeans: clusters (None: the number of classes)
+    cluster_seed:int|None=None # kmeans: a fixed random_state (None: each repeat's seed)
+
+    def __post_init__(self):
+        object.__setattr__(self, "positive_only", _as_tuple(self.positive_only))
+        if isinstance(self.alpha, (list, np.ndarray)): object.__setattr__(self, "alpha", tuple(float(a) for a in self.alpha))
+        fractions = tuple(float(f) for f in self.fractions)
+        object.__setattr__(self, "fractions", fractions)
+        if self.estimator not in PROBES and self.estimator != "kmeans":
+            raise UrbanlitInputError(f"protocol {self.name!r}: unknown estimator {self.estimator!r}", f"use one of {sorted(PROBES) + ['kmeans']}")
+        if self.splitter not in SPLITTERS: raise UrbanlitInputError(f"protocol {self.name!r}: unknown splitter {self.splitter!r}", f"use one of {list(SPLITTERS)}")
+        check_positive_int(self.folds, "folds", minimum=2); check_positive_int(self.repeats, "repeats")
+        alphas = self.alpha if isinstance(self.alpha, tuple) else (self.alpha,)
+        if not alphas or not all(isinstance(a, (int, float)) and not isinstance(a, bool) and a > 0 for a in alphas):
+            raise UrbanlitInputError(f"protocol {self.name!r}: `alpha` must be a positive number or a non-empty grid of them, got {self.alpha!r}", "pass e.g. alpha=1.0")
+        if len(fractions) != 3 or min(fractions) <= 0 or abs(sum(fractions) - 1) > 1e-9:
+            raise UrbanlitInputError(f"protocol {self.name!r}: `fractions` must be three positive parts summing to 1, got {self.fractions}", "pass e.g. (0.6, 0.2, 0.2)")
+
+    def replace(self, **changes)->Protocol:
+        "A copy with `changes` (None keeps a field); its name records them, so a changed protocol never passes for the named one."
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown: raise UrbanlitInputError(f"protocol {self.name!r} has no option(s) {unknown}", f"use some of {sorted(known - {'name', 'summary'})}")
+        changes = {k: v for k, v in changes.items() if v is not None and getattr(self, k) != getattr(dataclasses.replace(self, **{k: v}), k)}
+        if not changes: return self
+        label = ", ".join(f"{f.name}={_short(changes[f.name])}" for f in fields(self) if f.name in changes and f.name not in ("name", "summary"))
+        return dataclasses.replace(self, **{"name": f"{self.name}({label})" if label else self.name, **changes})
+
+    @property
+    def deterministic(self)->bool:
+        "True when every seed gives the same result (a fixed split and a deterministic estimator): one repeat says it all."
+        if self.estimator == "kmeans": return self.cluster_seed is not None
+        fixed_split = self.split_seed is not None or self.splitter == "holdout" or (self.splitter == "kfold" and not self.shuffle)
+        return fixed_split and self.estimator in ("ridge", "logistic", "knn", "knn_classifier")
+
+    def describe(self)->str:
+        "Every choice of the protocol in one line."
+        if self.estimator == "kmeans":
+            return f"KMeans({self.n_clusters or 'number of classes'}, random_state={self.cluster_seed if self.cluster_seed is not None else 'seed'}, n_init=10); NMI, ARI"
+        if self.estimator == "ridge":
+            est = f"Ridge(α by inner leave-one-out CV over {len(self.alpha)} values {self.alpha[0]:g}…{self.alpha[-1]:g})" if isinstance(self.alpha, tuple) else f"Ridge(α={self.alpha:g})"
+        else: est = self.estimator
+        split = {"kfold": f"KFold({self.folds}{', shuffled' if self.shuffle else ', unshuffled'})",
+                 "blocks": f"GroupKFold({self.folds}) over spatial blocks",
+                 "train_val_test": f"one {'/'.join(f'{round(100*f)}' for f in self.fractions)} train/validation/test split",
+                 "holdout": "given test units"}[self.splitter]
+        seeds = f"split seed {self.split_seed}" if self.split_seed is not None else f"{self.repeats} seed{'s' if self.repeats > 1 else ''}"
+        parts = [est, "inputs standardised" if self.scale else "raw inputs", split, seeds,
+                 "pooled out-of-fold" if self.pooled else "mean over folds", "clipped at 0" if self.clip else "no clipping"]
+        if self.positive_only: parts.append(f"{', '.join(self.positive_only)} scored where > 0")
+        if self.log_target: parts.append("log1p target")
+        return "; ".join(parts)
+
+    def splits(self, n:int, seed:int=0, groups:np.ndarray|None=None, test_mask:np.ndarray|None=None)->list[tuple]:
+        "(train, test) row positions -- (train, validation, test) for `train_val_test` -- of `n` units for one seed."
+        seed = self.split_seed if self.split_seed is not None else seed
+        idx = np.arange(n)
+        if self.splitter == "train_val_test":
+            if n < 5: raise UrbanlitInputError(f"a train/validation/test split needs at least 5 units, got {n}", "label more units")
+            perm = np.random.default_rng(seed).permutation(n)
+            n_train, n_val = int(round(self.fractions[0] * n)), int(round(self.fractions[1] * n))
+            return [(perm[:n_train], perm[n_train:n_train + n_val], perm[n_train + n_val:])]
+        if self.splitter == "holdout":
+            if test_mask is None or test_mask.all() or not test_mask.any():
+                raise UrbanlitInputError("the holdout splitter needs test units and training units", "pass `test_ids` (region ids of the test units)")
+            return [(idx[~test_mask], idx[test_mask])]
+        if n < 2 * self.folds: raise UrbanlitInputError(f"{self.folds} folds need at least {2*self.folds} units, got {n}", "use fewer folds or label more units")
+        if self.splitter == "kfold": return list(KFold(self.folds, shuffle=self.shuffle, random_state=seed if self.shuffle else None).split(idx))
+        if groups is None:
+            raise UrbanlitInputError(f"protocol {self.name!r} needs block ids (`groups`)", "compute them with `urbanlit.probes.city_blocks(city)`, or use protocol='random_kfold'")
+        uniques = np.unique(groups)
+        if len(uniques) < self.folds: raise UrbanlitInputError(f"only {len(uniques)} spatial blocks for {self.folds} folds", "use more blocks or fewer folds")
+        relabel = dict(zip(uniques, np.random.default_rng(seed).permutation(len(uniques))))
+        return list(GroupKFold(self.folds).split(idx, groups=np.array([relabel[g] for g in groups])))
+
+    def fit(self, X:np.ndarray, y:np.ndarray, train:np.ndarray, validation:np.ndarray|None=None, seed:int=0)->FittedProbe:
+        "The probe fitted on the `train` rows only (the scaler too); `validation` rows serve early stopping where the estimator stops early."
+        if self.estimator == "ridge": model = RidgeCV(alphas=self.alpha) if isinstance(self.alpha, tuple) else Ridge(alpha=self.alpha)
+        else: model = PROBES[self.estimator](seed)
+        scaler = StandardScaler().fit(X[train]) if self.scale else None
+        prep = (lambda a: scaler.transform(a)) if scaler is not None else (lambda a: a)
+        if validation is not None and isinstance(model, MLPRegressorProbe): model.fit(prep(X[train]), y[train], validation=(prep(X[validation]), y[validation]))
+        else: model.fit(prep(X[train]), y[train])
+        return FittedProbe(scaler, model)
+
+def _short(value)->str:
+    if isinstance(value, tuple) and len(value) > 3: return f"grid of {len(value)}"
+    return repr(value) if isinstance(value, str) else str(value)
+
+@dataclass
+class FittedProbe:
+    "A fitted probe: the scaler fit on the training rows (or None) and the estimator."
+    scaler:Any
+    model:Any
+    def predict(self, X): return self.model.predict(X if self.scaler is None else self.scaler.transform(X))
+
+# %% ../nbs/10_probes.ipynb #145c914a
+_HAFUSION = dict(estimator="ridge", alpha=1.0, scale=False, repeats=1, clip=True, positive_only=("checkin",))
+PROTOCOLS = {p.name: p for p in [
+    Protocol("spatial_blocks", "urbanlit's default for new work: nested-CV ridge over whole spatial blocks, no clipping, 5 seeds",
+             splitter="blocks"),
+    Protocol("random_kfold", "nested-CV ridge over shuffled K folds, no clipping, 5 seeds (neighbours may straddle train and test)"),
+    Protocol("literature_m270", "the Manhattan-270 literature (MVURE, MGFN, HREP, ReCP, READ): Ridge(1) on the raw embedding, KFold(5) unshuffled, pooled, clipped",
+             alpha=1.0, scale=False, shuffle=False, repeats=1, clip=True),
+    Protocol("hafusion_ny", "HAFusion's task script for New York: Ridge(1), KFold(10) unshuffled, pooled, negatives set to 0, check-ins where > 0",
+             folds=10, shuffle=False, **_HAFUSION),
+    Protocol("hafusion_chicago", "HAFusion's task script for Chicago: Ridge(1), KFold(25, shuffled, seed 2024), pooled, negatives set to 0, check-ins where > 0",
+             folds=25, split_seed=2024, **_HAFUSION),
+    Protocol("hafusion_sf", "HAFusion's task script for San Francisco: Ridge(1), KFold(10, shuffled, seed 2024), pooled, negatives set to 0, check-ins where > 0",
+             folds=10, split_seed=2024, **_HAFUSION),
+    Protocol("musecl", "MuseCL's downstream head: MLP (512-256-128-64) on a 60/20/20 train/validation/test split, log1p targets, 5 seeds",
+             estimator="mlp", splitter="train_val_test", log_target=True),
+    Protocol("holdout", "nested-CV ridge trained on all units but the given test units (a district, another city)", splitter="holdout", repeats=1),
+]}  # protocol name -> Protocol
+
+def get_protocol(protocol:str|Protocol="spatial_blocks", # a name of PROTOCOLS, or a Protocol
+                 **changes, # fields to change (None keeps a field), e.g. folds=10, alpha=1.0
+                )->Protocol:
+    "The named protocol (or `protocol` itself) with `changes` applied."
+    if isinstance(protocol, str):
+        if protocol == "hafusion": raise UrbanlitInputError("HAFusion splits each city differently", "use hafusion_ny, hafusion_chicago or hafusion_sf")
+        if protocol not in PROTOCOLS: raise UrbanlitInputError(f"unknown protocol {protocol!r}", f"use one of {list(PROTOCOLS)}")
+        protocol = PROTOCOLS[protocol]
+    if not isinstance(protocol, Protocol): raise UrbanlitInputError(f"`protocol` is a {type(protocol).__name__}", "pass a protocol name or a `Protocol`")
+    return protocol.replace(**changes)
+
+# %% ../nbs/10_probes.ipynb #e8601a40
+def city_blocks(city, # a `CityData`
+                n_blocks:int|None=None, # number of blocks (default: max(10, round(√N)))
+                seed:int=0, # k-means / spectral clustering seed
+                verbose:bool=True, # say which kind of block was formed
+               )->pd.Series:
+    "Block id per region for the `spatial_blocks` protocol, formed without labels: k-means of the region centroids (equal-area plane); without geometry, communities of the trip graph."
+    n = city.n_units
+    n_blocks = check_positive_int(n_blocks if n_blocks is not None else max(10, int(round(math.sqrt(n)))), "n_blocks", minimum=2)
+    if n_blocks > n: raise UrbanlitInputError(f"{n_blocks} blocks for {n} regions", "ask for fewer blocks")
+    if city.has_geometry:
+        lon, lat = city.coords().T
+        xy = np.column_stack([np.radians(lon) * np.cos(np.radians(np.mean(lat))), np.radians(lat)])  # locally equal-area
+        blocks = KMeans(n_blocks, random_state=seed, n_init=10).fit_predict(xy)
+        kind = "k-means of region centroids"
+    elif city.mobility is not None:
+        from sklearn.cluster import SpectralClustering
+        from urbanlit.data import _flow_matrix
+        trips = _flow_matrix(city)
+        affinity = (trips + trips.T).tocsr()
+        affinity.setdiag(affinity.diagonal() + 1e-9)  # isolated regions stay connected to themselves
+        blocks = SpectralClustering(n_blocks, affinity="precomputed", random_state=seed).fit_predict(affinity)
+        kind = "communities of the trip graph (the city has no geometry: a proxy for neighbourhoods)"
+    else: raise UrbanlitInputError(f"city {city.name!r} has neither geometry nor mobility to form blocks from", "add region geometries, or use protocol='random_kfold'")
+    if verbose: print(f"spatial blocks: {n_blocks} {kind}")
+    return pd.Series(blocks, index=city.region_ids, name="block")
 
 # %% ../nbs/10_probes.ipynb #9f739371
 def regression_metrics(y:np.ndarray, pred:np.ndarray)->dict:
@@ -188,74 +342,106 @@ def _check_target(y, task, classification):
     if np.nanstd(y.astype(float)) == 0:
         raise UrbanlitInputError(f"task {task!r} is constant ({y[0]}); R² is undefined", "drop this task")
 
-def score_split(probe_name:str, X:np.ndarray, y:np.ndarray, splits:list, seed:int=0, log_target:bool=False,
-                pooled:bool=True, clip:bool=True, probe_options:dict|None=None)->dict:
-    "Metrics of one probe over the splits of one seed (pooled out-of-fold, or per split averaged)."
-    classification = probe_name in CLASSIFIERS
-    probe = make_probe(probe_name, seed=seed, **(probe_options or {}))
-    if classification:
-        pred = np.empty(len(y), dtype=object); covered = np.zeros(len(y), bool)
-        for tr, te in splits: pred[te] = fit_predict(probe, X, y, tr, te)[1]; covered[te] = True
-        return {"accuracy": accuracy_score(y[covered].astype(str), pred[covered].astype(str)),
-                "macro_f1": f1_score(y[covered].astype(str), pred[covered].astype(str), average="macro")}
-    if log_target and (y < 0).any(): raise UrbanlitInputError("`log_target=True` needs non-negative targets", "pass log_target=False")
-    target = np.log1p(y) if log_target else y
-    pred = np.full(len(y), np.nan); covered = np.zeros(len(y), bool)
-    for tr, te in splits:
-        pred[te] = fit_predict(probe, X, target, tr, te)[1]; covered[te] = True
-    if log_target: log_pred, pred = pred, np.expm1(pred)
-    if clip: pred = np.clip(pred, 0, None)
-    out = regression_metrics(y[covered], pred[covered])
-    if log_target: out["r2_log"] = r2_score(target[covered], log_pred[covered])
-    return out
+def out_of_fold(protocol:Protocol, # the protocol (see `get_protocol`)
+                X:np.ndarray, y:np.ndarray, # embedding rows and targets
+                seed:int=0, # split and probe seed
+                groups:np.ndarray|None=None, # blocks splitter: block id per row
+                test_mask:np.ndarray|None=None, # holdout splitter: True for test rows
+               )->tuple[np.ndarray, np.ndarray, list]:
+    "Each row's prediction when it was a test row (NaN where never), on the scale the probe was fit on; its fold (-1: none); the fitted probes."
+    classification = protocol.estimator in CLASSIFIERS
+    target = np.log1p(y) if protocol.log_target else y
+    pred = np.empty(len(y), dtype=object) if classification else np.full(len(y), np.nan)
+    fold, fitted = np.full(len(y), -1), []
+    for i, split in enumerate(protocol.splits(len(y), seed, groups, test_mask)):
+        probe = protocol.fit(X, target, split[0], split[1] if len(split) == 3 else None, seed)
+        pred[split[-1]], fold[split[-1]] = probe.predict(X[split[-1]]), i
+        fitted.append(probe)
+    return pred, fold, fitted
 
-# %% ../nbs/10_probes.ipynb #ed34e1da
 def _clustering_scores(X, y, n_clusters, seed):
     labels = KMeans(n_clusters, random_state=seed, n_init=10).fit_predict(X)
     return {"nmi": normalized_mutual_info_score(y, labels), "ari": adjusted_rand_score(y, labels)}
 
-def evaluate(embeddings:dict|pd.DataFrame, # name -> embedding DataFrame (or list of runs); a single DataFrame is named "embedding"
+def score(protocol:Protocol, # the protocol
+          X:np.ndarray, y:np.ndarray, # embedding rows and targets (already filtered)
+          seed:int=0, # split and probe seed
+          groups:np.ndarray|None=None, test_mask:np.ndarray|None=None,
+         )->dict:
+    "The metrics of `protocol` for one seed: pooled (or per-fold averaged) regression or classification metrics, or clustering NMI/ARI."
+    if protocol.estimator == "kmeans":
+        return _clustering_scores(X, y, protocol.n_clusters or len(np.unique(y)), protocol.cluster_seed if protocol.cluster_seed is not None else seed)
+    if protocol.log_target and (y < 0).any(): raise UrbanlitInputError("a log1p target needs non-negative values", "use a protocol without log_target")
+    pred, fold, fitted = out_of_fold(protocol, X, y, seed, groups, test_mask)
+    covered = fold >= 0
+    if protocol.estimator in CLASSIFIERS:
+        truth, guess = y[covered].astype(str), pred[covered].astype(str)
+        return {"accuracy": accuracy_score(truth, guess), "macro_f1": f1_score(truth, guess, average="macro")}
+    fit_scale = pred
+    if protocol.log_target: pred = np.expm1(pred)
+    if protocol.clip: pred = np.clip(pred, 0, None)
+    parts = [covered] if protocol.pooled else [fold == i for i in range(fold.max() + 1)]
+    per_part = [regression_metrics(y[p], pred[p]) | ({"r2_log": r2_score(np.log1p(y[p]), fit_scale[p])} if protocol.log_target else {}) for p in parts]
+    out = {m: float(np.mean([d[m] for d in per_part])) for m in per_part[0]}
+    alphas = [f.model.alpha_ for f in fitted if hasattr(f.model, "alpha_")]
+    if alphas: out["alpha"] = float(np.exp(np.mean(np.log(alphas))))  # geometric mean of the penalties chosen inside the folds
+    return out
+
+# %% ../nbs/10_probes.ipynb #ed34e1da
+def _rows_for(protocol:Protocol, task:str, a:Aligned)->np.ndarray:
+    "The rows of `a` that `protocol` scores for `task` (its target filter)."
+    if task in protocol.positive_only: return np.flatnonzero(a.y.astype(float) > 0)
+    return np.arange(len(a.y))
+
+def _summary(values:list[list[float]])->dict:
+    "Mean ± std of one metric: over runs (each the mean of its repeats) when there are several runs, else over repeats."
+    per_run = [float(np.mean(v)) for v in values]
+    if len(values) > 1: return dict(mean=float(np.mean(per_run)), std=float(np.std(per_run)), std_over="runs")
+    return dict(mean=per_run[0], std=float(np.std(values[0])), std_over="repeats")
+
+def evaluate(embeddings:dict|pd.DataFrame, # name -> embedding DataFrame, or a list of runs (pretraining seeds); one DataFrame is named "embedding"
              labels:pd.DataFrame, # labels indexed by region_id
              tasks:Sequence[str]|str, # label columns to predict
-             probe:str="ridge", # a probe from PROBES, or "kmeans" (clustering: NMI/ARI against a categorical task)
-             protocol:str="kfold", # one of PROTOCOLS
-             seeds:Sequence[int]=(0, 1, 2, 3, 4), # probe / split seeds
-             k:int=5, # folds
-             log_target:bool=False, # fit on log1p(y), report on the original scale too
-             clip:bool=True, # clip regression predictions at 0 (counts)
-             groups:pd.Series|None=None, # spatial protocol: block id per region_id
-             test_ids:Sequence|None=None, # holdout protocol: region ids of the test units
-             n_clusters:int|None=None, # kmeans: clusters (default: number of classes)
-             probe_options:dict|None=None, # options of the probe factory, e.g. {"alpha": "cv"}
+             protocol:str|Protocol="spatial_blocks", # a name of PROTOCOLS, or a Protocol
+             groups:pd.Series|None=None, # blocks splitter: block id per region_id (`city_blocks`)
+             test_ids:Sequence|None=None, # holdout splitter: region ids of the test units
+             seeds:Sequence[int]|None=None, # repeat seeds (default: range(protocol.repeats))
+             probe:str|None=None, # change the estimator (e.g. "mlp", "logistic", "kmeans")
+             folds:int|None=None, # change the number of folds
+             alpha:float|Sequence[float]|None=None, # change the ridge penalty (a number, or a grid for inner CV)
+             clip:bool|None=None, # change clipping at 0
+             log_target:bool|None=None, # change the log1p target
+             positive_only:Sequence[str]|str|None=None, # change the tasks scored only where the target is > 0
              verbose:bool=False, # print dropped units
+             progress:bool=False, # a progress bar over embeddings x tasks
             )->pd.DataFrame:
-    "Evaluate embeddings on label tasks with one probe and protocol over several seeds; a tidy DataFrame of mean ± std."
+    "Score embeddings on label tasks under one protocol: a tidy table of mean ± std (over runs when an embedding has several, else over repeats)."
+    protocol = get_protocol(protocol, estimator=probe, folds=folds, alpha=alpha, clip=clip, log_target=log_target,
+                            positive_only=None if positive_only is None else _as_tuple(positive_only))
     if isinstance(embeddings, pd.DataFrame): embeddings = {"embedding": embeddings}
     if isinstance(tasks, str): tasks = [tasks]
     if not isinstance(labels, pd.DataFrame): raise UrbanlitInputError("`labels` must be a DataFrame indexed by region_id", "load them with urbanlit.data.load_labels")
-    seeds = list(seeds)
+    seeds = list(range(protocol.repeats) if seeds is None else seeds)
     if not seeds: raise UrbanlitInputError("`seeds` is empty", "pass at least one seed, e.g. seeds=(0, 1, 2)")
-    rows = []
-    for name, runs in embeddings.items():
-        runs = runs if isinstance(runs, (list, tuple)) else [runs]
-        for task in tasks:
-            values = {}
-            for run in runs:
-                a = align(run, labels, task, verbose=verbose)
-                _check_target(a.y, task, probe in CLASSIFIERS or probe == "kmeans")
-                grp = None if groups is None else groups.reindex(a.ids).to_numpy()
-                if grp is not None and pd.isna(grp).any(): raise UrbanlitInputError("`groups` lacks a block for some units", "compute blocks for every region")
-                test_mask = None if test_ids is None else a.ids.isin(pd.Index(test_ids).astype(str))
-                for seed in seeds:
-                    if probe == "kmeans":
-                        res = _clustering_scores(a.X, a.y, n_clusters or len(np.unique(a.y)), seed)
-                    else:
-                        splits = protocol_splits(protocol, len(a.y), seed, k, grp, test_mask)
-                        res = score_split(probe, a.X, a.y, splits, seed, log_target, clip=clip, probe_options=probe_options)
-                    for metric, v in res.items(): values.setdefault(metric, []).append(v)
-            for metric, v in values.items():
-                rows.append(dict(embedding=name, task=task, protocol="kmeans" if probe == "kmeans" else protocol, probe=probe, metric=metric,
-                                 mean=float(np.mean(v)), std=float(np.std(v)), n_seeds=len(v)))
+    if protocol.deterministic: seeds = seeds[:1]
+    rows, jobs = [], [(name, task) for name in embeddings for task in tasks]
+    from tqdm.auto import tqdm
+    for name, task in tqdm(jobs, desc=f"probing ({protocol.name})", disable=not progress, leave=False):
+        runs = embeddings[name] if isinstance(embeddings[name], (list, tuple)) else [embeddings[name]]
+        values = {}
+        for r, run in enumerate(runs):
+            a = align(run, labels, task, verbose=verbose)
+            _check_target(a.y, task, protocol.estimator in CLASSIFIERS or protocol.estimator == "kmeans")
+            keep = _rows_for(protocol, task, a)
+            X, y, ids = a.X[keep], a.y[keep], a.ids[keep]
+            grp = None if groups is None else groups.set_axis(groups.index.astype(str)).reindex(ids).to_numpy()
+            if grp is not None and pd.isna(grp).any(): raise UrbanlitInputError("`groups` lacks a block for some units", "compute blocks for every region")
+            test_mask = None if test_ids is None else ids.isin(pd.Index(test_ids).astype(str))
+            for seed in seeds:
+                for metric, v in score(protocol, X, y, seed, grp, test_mask).items(): values.setdefault(metric, [[] for _ in runs])[r].append(v)
+        for metric, v in values.items():
+            rows.append(dict(embedding=name, task=task, protocol=protocol.name, probe=protocol.estimator, metric=metric, **_summary(v),
+                             n_runs=len(runs), n_repeats=len(seeds), n_seeds=len(runs) * len(seeds), n_units=len(y)))
     return pd.DataFrame(rows)
 
 # %% ../nbs/10_probes.ipynb #97998336
@@ -265,19 +451,11 @@ def literature_protocol(embeddings:dict|pd.DataFrame, # name -> embedding (or li
                         cluster_task:str|None="land_use", # categorical target for KMeans
                         n_clusters:int=29, # KMeans clusters (29 land-use classes on Manhattan)
                        )->pd.DataFrame:
-    "Ridge(1) on raw embeddings, KFold(5) unshuffled, pooled and clipped; KMeans(29, random_state=3) NMI/ARI. Mean ± std over runs."
-    parts = [evaluate(embeddings, labels, list(regression_tasks), probe="ridge_raw", protocol="kfold", seeds=(0,), clip=True)]
+    "The Manhattan-270 literature's scores: `literature_m270` on the count targets, KMeans(29, random_state=3) NMI/ARI on land use; mean ± std over runs."
+    parts = [evaluate(embeddings, labels, list(regression_tasks), protocol="literature_m270")]
     if cluster_task is not None:
-        if isinstance(embeddings, pd.DataFrame): embeddings = {"embedding": embeddings}
-        rows = []
-        for name, runs in embeddings.items():
-            values = {}
-            for run in (runs if isinstance(runs, (list, tuple)) else [runs]):
-                a = align(run, labels, cluster_task, verbose=False)
-                for m, v in _clustering_scores(a.X, a.y, n_clusters, 3).items(): values.setdefault(m, []).append(v)
-            rows += [dict(embedding=name, task=cluster_task, protocol="kmeans", probe=f"kmeans({n_clusters})", metric=m,
-                          mean=float(np.mean(v)), std=float(np.std(v)), n_seeds=len(v)) for m, v in values.items()]
-        parts.append(pd.DataFrame(rows))
+        kmeans = get_protocol("literature_m270").replace(name="literature_m270_kmeans", estimator="kmeans", n_clusters=n_clusters, cluster_seed=3)
+        parts.append(evaluate(embeddings, labels, cluster_task, protocol=kmeans))
     return pd.concat(parts, ignore_index=True)
 
 # %% ../nbs/10_probes.ipynb #bc9f33cd

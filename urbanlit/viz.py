@@ -22,7 +22,7 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import r2_score, normalized_mutual_info_score
 from .core import *
 from .data import CityData
-from .probes import align, protocol_splits, make_probe, fit_predict, evaluate, CLASSIFIERS, _check_target
+from .probes import align, evaluate, get_protocol, out_of_fold, Protocol, CLASSIFIERS, _check_target, _rows_for
 
 # %% auto #0
 __all__ = ['NO_DATA', 'NOT_METRICS', 'save_figure', 'plot_map', 'embedding_rgb', 'plot_embedding_map', 'kmeans_clusters',
@@ -274,37 +274,33 @@ def plot_cluster_map(embedding:pd.DataFrame, # embeddings indexed by region_id
 def out_of_fold_predictions(embedding:pd.DataFrame, # embeddings indexed by region_id
                             labels:pd.DataFrame, # labels indexed by region_id
                             task:str, # the label column to predict
-                            probe:str="ridge", # a regression probe of urbanlit.probes.PROBES
-                            protocol:str="kfold", # a protocol of urbanlit.probes.PROTOCOLS
+                            protocol:str|Protocol="spatial_blocks", # a protocol name of urbanlit.probes.PROTOCOLS, or a Protocol
                             seed:int=0, # split and probe seed
-                            k:int=5, # folds
-                            log_target:bool=False, # fit on log1p(y), predict on the original scale
-                            clip:bool=True, # clip predictions at 0 (counts), as `evaluate` does
-                            groups:pd.Series|None=None, # spatial protocol: block id per region_id
-                            test_ids:Sequence|None=None, # holdout protocol: region ids of the test units
-                            probe_options:dict|None=None, # options of the probe factory, e.g. {"alpha": "cv"}
+                            groups:pd.Series|None=None, # blocks splitter: block id per region_id
+                            test_ids:Sequence|None=None, # holdout splitter: region ids of the test units
+                            probe:str|None=None, # change the protocol's estimator (a regression probe)
+                            log_target:bool|None=None, # change the protocol's log1p target
                             verbose:bool=False, # print units dropped for lack of a label or an embedding
                            )->pd.DataFrame:
-    "Each unit's prediction from the fold where it was a test unit: a DataFrame (true, predicted) indexed by region_id."
+    "Each unit's prediction from the fold where it was a test unit, exactly as `evaluate` scores it: a DataFrame (true, predicted) indexed by region_id."
     _embedding_values(embedding)
     if not isinstance(labels, pd.DataFrame): raise UrbanlitInputError("`labels` must be a DataFrame indexed by region_id", "pass `city.labels`")
-    if probe in CLASSIFIERS: raise UrbanlitInputError(f"probe {probe!r} is a classifier; predicted-vs-true plots need a regression probe", "use 'ridge', 'mlp' or 'knn'")
+    protocol = get_protocol(protocol, estimator=probe, log_target=log_target)
+    if protocol.estimator in CLASSIFIERS or protocol.estimator == "kmeans":
+        raise UrbanlitInputError(f"probe {protocol.estimator!r} is not a regression probe; predicted-vs-true plots need one", "use 'ridge', 'mlp' or 'knn'")
     a = align(embedding, labels, task, verbose=verbose)
     _check_target(a.y, task, False)
-    y = a.y.astype(float)
-    if log_target and (y < 0).any(): raise UrbanlitInputError("`log_target=True` needs non-negative targets", "pass log_target=False")
-    block = None if groups is None else groups.reindex(a.ids).to_numpy()
+    keep = _rows_for(protocol, task, a)
+    X, y, ids = a.X[keep], a.y[keep].astype(float), a.ids[keep]
+    if protocol.log_target and (y < 0).any(): raise UrbanlitInputError("a log1p target needs non-negative values", "use a protocol without log_target")
+    block = None if groups is None else groups.set_axis(groups.index.astype(str)).reindex(ids).to_numpy()
     if block is not None and pd.isna(block).any(): raise UrbanlitInputError("`groups` lacks a block for some units", "compute blocks for every region")
-    test_mask = None if test_ids is None else a.ids.isin(pd.Index(test_ids).astype(str))
-    target = np.log1p(y) if log_target else y
-    predicted = np.full(len(y), np.nan)
-    model = make_probe(probe, seed=seed, **(probe_options or {}))
-    for train_rows, test_rows in protocol_splits(protocol, len(y), seed, k, block, test_mask):
-        predicted[test_rows] = fit_predict(model, a.X, target, train_rows, test_rows)[1]
-    if log_target: predicted = np.expm1(predicted)
-    if clip: predicted = np.clip(predicted, 0, None)
-    covered = ~np.isnan(predicted)
-    return pd.DataFrame({"true": y[covered], "predicted": predicted[covered]}, index=pd.Index(a.ids[covered], name=INDEX_NAME))
+    test_mask = None if test_ids is None else ids.isin(pd.Index(test_ids).astype(str))
+    predicted, fold, _ = out_of_fold(protocol, X, y, seed, block, test_mask)
+    if protocol.log_target: predicted = np.expm1(predicted)
+    if protocol.clip: predicted = np.clip(predicted, 0, None)
+    covered = fold >= 0
+    return pd.DataFrame({"true": y[covered], "predicted": predicted[covered]}, index=pd.Index(ids[covered], name=INDEX_NAME))
 
 # %% ../nbs/12_viz.ipynb #43a9821d
 def plot_predicted_vs_true(predictions:pd.DataFrame, # columns true and predicted, indexed by region_id (`out_of_fold_predictions`)
@@ -456,7 +452,7 @@ def probe_summary(table:pd.DataFrame, # a tidy table of `evaluate`
 class Explorer:
     "An ipywidgets panel: modality check boxes and a task menu driving a probe table and maps. Display `.widget`."
     def __init__(self, model, city:CityData, tasks:Sequence[str], modalities:Sequence[str]|None=None, probe:str="ridge",
-                 protocol:str="kfold_shuffled", seeds:Sequence[int]=(0, 1, 2)):
+                 protocol:str="random_kfold", seeds:Sequence[int]=(0, 1, 2)):
         widgets = optional_import("ipywidgets")
         self.model, self.city, self.tasks, self.probe, self.protocol, self.seeds = model, city, list(tasks), probe, protocol, tuple(seeds)
         self.geoms = _geometries(city, "city.regions")
@@ -496,7 +492,7 @@ class Explorer:
         if modalities not in self._tables:
             self._tables[modalities] = evaluate({name: embedding}, self.city.labels, self.tasks, probe=self.probe, protocol=self.protocol, seeds=self.seeds)
         self.probe_table = self._tables[modalities]
-        self.predictions = out_of_fold_predictions(embedding, self.city.labels, task, self.probe, self.protocol, seed=self.seeds[0])
+        self.predictions = out_of_fold_predictions(embedding, self.city.labels, task, self.protocol, seed=self.seeds[0], probe=self.probe)
         fig, axes = _axes(None, 4, panel=(3.6, 3.4))
         plot_embedding_map(embedding, self.geoms.to_frame(), ax=axes[0], title=f"embedding: {name}")
         plot_prediction_maps(self.predictions, self.geoms.to_frame(), ax=axes[1:], title=task)
@@ -509,7 +505,7 @@ def explore(model, # a trained model with `transform(city, modalities=)` (UrbanF
             tasks:Sequence[str], # label columns to probe
             modalities:Sequence[str]|None=None, # choices offered (default: the model's modalities)
             probe:str="ridge", # regression probe
-            protocol:str="kfold_shuffled", # evaluation protocol
+            protocol:str="random_kfold", # evaluation protocol
             seeds:Sequence[int]=(0, 1, 2), # probe seeds (the maps use the first)
            ):
     "An ipywidgets explorer: pick modalities and a task, see the probe table and the maps update. Returns the widget (its `.explorer` drives it)."
