@@ -11,6 +11,9 @@ root = Path(__file__).resolve().parent.parent
 nb = nbformat.read(root/"nbs"/"index.ipynb", as_version=4)
 nb.metadata["language_info"] = {"name": "python"}  # fenced code blocks get ```python
 nb.cells = [c for c in nb.cells if not c.source.lstrip().startswith("#| hide")]
+for i, c in enumerate(nb.cells):  # result cells (`#| echo: false`): the table they print, not their code
+    if c.cell_type == "code" and c.source.lstrip().startswith("#| echo: false"):
+        nb.cells[i] = nbformat.v4.new_markdown_cell("".join(o.get("data", {}).get("text/markdown", "") for o in c.get("outputs", [])))
 for c in nb.cells:  # keep the rendered table, drop the noisy plain-text twin of rich outputs
     for o in c.get("outputs", []):
         if "data" in o and "text/html" in o["data"]: o["data"].pop("text/plain", None)

@@ -32,7 +32,15 @@ def render_one(src:Path, dst:Path):
     nb.metadata["title"] = title
     heading = f"# {title}" + (f"\n\n> {meta['description']}" if meta.get("description") else "")
     nb.cells.insert(0, nbformat.v4.new_markdown_cell(heading))
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    for cell in nb.cells:  # a reader sees neither nbdev/Quarto directives nor the code of `echo: false` cells
+        if cell.cell_type != "code": continue
+        lines = cell.source.splitlines()
+        if any(l.strip().replace(" ", "") == "#|echo:false" for l in lines): cell.metadata.setdefault("tags", []).append("remove_input")
+        cell.source = "\n".join(l for l in lines if not l.lstrip().startswith("#|"))
+    from nbconvert.preprocessors import TagRemovePreprocessor
+    exporter = HTMLExporter(template_name="lab")
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_input_tags={"remove_input"}, enabled=True), enabled=True)
+    body, _ = exporter.from_notebook_node(nb)
     body = re.sub(r'href="([^":#]+)\.ipynb(#[^"]*)?"', lambda m: f'href="{m.group(1)}.html{m.group(2) or ""}"', body)
     dst.parent.mkdir(parents=True, exist_ok=True)
     dst.write_text(body, encoding="utf-8")

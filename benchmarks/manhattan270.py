@@ -112,13 +112,9 @@ def select_settings(city, grid:dict=UF_GRID, seed:int=0, log=print)->pd.DataFram
     return pd.DataFrame(rows)
 
 def od_blocks(city, n_blocks:int=10, seed:int=0)->pd.Series:
-    "Stand-in for spatial blocks: spectral communities of the symmetrised OD trip graph (no geometry exists)."
-    from sklearn.cluster import SpectralClustering
-    from urbanlit.poi_mobility import od_matrix
-    od = np.asarray(od_matrix(city.mobility, city.region_ids).todense(), dtype=np.float64)
-    affinity = od + od.T
-    blocks = SpectralClustering(n_blocks, affinity="precomputed", random_state=seed).fit_predict(affinity)
-    return pd.Series(blocks, index=city.region_ids, name="block")
+    "Stand-in for spatial blocks: spectral communities of the symmetrised OD trip graph (no geometry exists); `urbanlit.probes.city_blocks`."
+    from urbanlit.probes import city_blocks
+    return city_blocks(city, n_blocks=n_blocks, seed=seed, verbose=False)
 
 def raw_baselines(city, src:Path)->dict:
     "Raw inputs without learning, and the ten published ReCP embeddings."
@@ -130,12 +126,14 @@ def raw_baselines(city, src:Path)->dict:
             "POI counts ⊕ OD distributions (raw)": pd.DataFrame(np.hstack([poi, od]), index=ids), "ReCP (published runs)": recp}
 
 def score(embeddings:dict, labels:pd.DataFrame, blocks:pd.Series|None=None)->pd.DataFrame:
-    "Literature protocol (and group K-fold over `blocks`) for every embedding: a tidy table of mean ± std."
-    from urbanlit.probes import literature_protocol, evaluate
+    """The literature protocol for every embedding; with `blocks`, also that protocol over whole blocks (`od_blocks`) and
+    urbanlit's default `spatial_blocks` (nested-CV ridge α, standardised inputs, no clipping, 5 seeds): a tidy table of mean ± std."""
+    from urbanlit.probes import literature_protocol, evaluate, get_protocol
     parts = [literature_protocol(embeddings, labels).assign(protocol_name="literature")]
     if blocks is not None:
-        parts.append(evaluate(embeddings, labels, ["checkins", "crime"], probe="ridge_raw", protocol="spatial", groups=blocks,
-                              seeds=(0,), clip=True).assign(protocol_name="od_blocks"))
+        literature_blocks = get_protocol("literature_m270").replace(name="od_blocks", splitter="blocks")
+        parts.append(evaluate(embeddings, labels, ["checkins", "crime"], protocol=literature_blocks, groups=blocks).assign(protocol_name="od_blocks"))
+        parts.append(evaluate(embeddings, labels, ["checkins", "crime"], protocol="spatial_blocks", groups=blocks).assign(protocol_name="spatial_blocks"))
     return pd.concat(parts, ignore_index=True)
 
 def markdown_table(df:pd.DataFrame)->str:
@@ -149,16 +147,17 @@ def _cell(s:pd.DataFrame, protocol:str, task:str, metric:str)->str:
     row = s[(s.protocol_name == protocol) & (s.task == task) & (s.metric == metric)]
     if row.empty: return ""
     r = row.iloc[0]
-    return f"{r['mean']:.3f} ± {r['std']:.3f}" if r["n_seeds"] > 1 else f"{r['mean']:.3f}"
+    return f"{r['mean']:.3f} ± {r['std']:.3f}" if r["n_runs"] > 1 or r["std"] > 0 else f"{r['mean']:.3f}"
 
 def results_table(scores:pd.DataFrame)->pd.DataFrame:
     "One row per embedding: the literature protocol's R² / NMI / ARI, then R² under OD-community blocks."
     cols = {"checkins R²": ("literature", "checkins", "r2"), "crime R²": ("literature", "crime", "r2"),
             "land-use NMI": ("literature", "land_use", "nmi"), "land-use ARI": ("literature", "land_use", "ari"),
-            "checkins R² (OD blocks)": ("od_blocks", "checkins", "r2"), "crime R² (OD blocks)": ("od_blocks", "crime", "r2")}
+            "checkins R² (OD blocks)": ("od_blocks", "checkins", "r2"), "crime R² (OD blocks)": ("od_blocks", "crime", "r2"),
+            "checkins R² (spatial_blocks)": ("spatial_blocks", "checkins", "r2"), "crime R² (spatial_blocks)": ("spatial_blocks", "crime", "r2")}
     names = list(dict.fromkeys(scores["embedding"]))
     out = pd.DataFrame({c: [_cell(scores[scores.embedding == n], *key) for n in names] for c, key in cols.items()}, index=pd.Index(names, name="embedding"))
-    n = scores.groupby("embedding")["n_seeds"].max()
+    n = scores.groupby("embedding")["n_runs"].max()
     out.insert(0, "runs", [int(n[k]) for k in names])
     published = pd.DataFrame({"runs": "", "checkins R²": [p["checkins_r2"] for p in PUBLISHED.values()], "crime R²": [p["crime_r2"] for p in PUBLISHED.values()],
                               "land-use NMI": [p["nmi"] for p in PUBLISHED.values()], "land-use ARI": [p["ari"] for p in PUBLISHED.values()]},
@@ -227,6 +226,7 @@ def main(argv=None):
     p.add_argument("--data", default=None, help="the manhattan270 folder (default: urbanlit.data.find_shared_data()/manhattan270)")
     a = p.parse_args(argv)
     from urbanlit.data import find_shared_data
+    from urbanlit.probes import get_protocol
     src = Path(a.data) if a.data else (find_shared_data() or Path("/nonexistent"))/"manhattan270"
     if not src.is_dir():
         print(f"skipped: {src} is not available (set $URBANLIT_SHARED_DATA or pass --data)"); return None
@@ -239,7 +239,8 @@ def main(argv=None):
             f"`smooth_over_neighbours` over each region's {NEIGHBOUR_K} most similar regions by OD distributions; \"+ trip smoothing\": "
             f"after {SMOOTH_HOPS} step of `smooth_over_trips`; learned embeddings re-normalised after smoothing). Mean ± std over {a.seeds} pre-training seeds (ReCP: its 10 published runs). "
             f"Literature protocol: Ridge(1) on the raw embedding, KFold(5) unshuffled, pooled, clipped at 0; KMeans(29, random_state=3) "
-            f"NMI / ARI. OD blocks: GroupKFold(5) over 10 spectral communities of the taxi-trip graph (a proxy: the data has no geometry).\n\n"
+            f"NMI / ARI. OD blocks: the literature protocol over GroupKFold(5) of 10 spectral communities of the taxi-trip graph (a proxy: the data has no geometry). "
+            f"spatial_blocks: urbanlit's default protocol over the same blocks ({get_protocol('spatial_blocks').describe()}); its ± is over runs, or over its 5 repeats for a deterministic input.\n\n"
             + markdown_table(table) + "\n")
     if "selection" in info:
         text += ("\nLabel-free choice of UrbanFusion's epochs and λ (`--select`): `urbanlit.probes.input_retention` of the seed-0 "

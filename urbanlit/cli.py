@@ -262,8 +262,19 @@ def format_table(table:pd.DataFrame, metric:str="r2", setting:str="embedding")->
     order = t.groupby(setting)["mean"].mean().sort_values(ascending=False).index
     return cells.loc[order].to_markdown()
 
+def _probe_setup(data, protocol:str, seeds:int)->dict:
+    "`evaluate` options for a city's jobs: the protocol, spatial blocks formed from the city when the protocol needs them, the repeats."
+    from urbanlit.probes import get_protocol, city_blocks
+    chosen = get_protocol(protocol, repeats=int(seeds))  # the table's protocol name says when the repeats differ from the protocol's
+    return dict(protocol=chosen, groups=city_blocks(data) if chosen.splitter == "blocks" else None)
+
+def _file_name(name:str)->str:
+    "A table row name as a file stem: letters, digits and underscores."
+    import re
+    return re.sub(r"[^0-9A-Za-z]+", "_", name).strip("_")
+
 def cmd_ablate(city:str, out:str, ablation:str="inference", model_dir:str|None=None, preset:str="small", seeds:int=3, train_seeds:int=2,
-               tasks=None, epochs:int|None=None, overwrite:bool=False, device:str|None=None):
+               tasks=None, epochs:int|None=None, protocol:str="spatial_blocks", overwrite:bool=False, device:str|None=None):
     "Run an ablation (modality subsets at inference, or a training ablation) and write its table and chart."
     from urbanlit.ablations import ablate_inference, ablate_training, STANDARD_ABLATIONS
     from urbanlit.models import UrbanFusion
@@ -274,7 +285,7 @@ def cmd_ablate(city:str, out:str, ablation:str="inference", model_dir:str|None=N
     data = load_city(city)
     if data.labels is None: raise UrbanlitInputError(f"city {city} has no labels to probe", "add labels.parquet")
     tasks = parse_list(tasks) or [c for c in data.labels.columns if pd.api.types.is_numeric_dtype(data.labels[c])]
-    kw = dict(protocol="random_kfold", seeds=tuple(range(int(seeds))))
+    kw = _probe_setup(data, protocol, seeds)
     if ablation == "inference":
         if model_dir is not None: model = UrbanFusion.load(Path(model_dir)/"checkpoint" if (Path(model_dir)/"checkpoint").exists() else model_dir)
         else: model = UrbanFusion(model_config("urbanfusion", preset, epochs=epochs, device=device)).fit(data)
@@ -291,7 +302,7 @@ def cmd_ablate(city:str, out:str, ablation:str="inference", model_dir:str|None=N
 
 # %% ../nbs/13_cli.ipynb #e1b2242e
 def cmd_demo(out:str="urbanlit-demo", city:str|None=None, units:int=300, seed:int=0, seeds:int=3, epochs:int|None=None,
-             overwrite:bool=False, device:str|None=None, skip_musecl:bool=False):
+             protocol:str="spatial_blocks", overwrite:bool=False, device:str|None=None, skip_musecl:bool=False):
     "Synthetic city → UrbanFusion and MuseCL → probes vs baselines → ablation → figures and report.md in OUT."
     from urbanlit.synthetic import make_synthetic_city
     from urbanlit.models import UrbanFusion, MuseCL
@@ -323,7 +334,9 @@ def cmd_demo(out:str="urbanlit-demo", city:str|None=None, units:int=300, seed:in
         print("4/5 probing models and baselines")
         width = embeddings["UrbanFusion"].shape[1]
         base = baselines(data, width=width, modalities=uf.net.modalities, image=uf.config.image)
-        kw = dict(protocol="random_kfold", seeds=tuple(range(int(seeds))))
+        kw = _probe_setup(data, protocol, seeds)
+        (work/"embeddings").mkdir()
+        for name, emb in {**embeddings, **base}.items(): emb.to_parquet(work/"embeddings"/f"{_file_name(name)}.parquet")
         table = evaluate({**embeddings, **base}, data.labels, tasks, **kw)
         table.to_csv(work/"results.csv", index=False)
         print("5/5 ablation over modality subsets and figures")
@@ -333,23 +346,23 @@ def cmd_demo(out:str="urbanlit-demo", city:str|None=None, units:int=300, seed:in
         if data.has_geometry:
             figures["embedding_map.png"] = viz.plot_embedding_map(embeddings["UrbanFusion"], data.regions, title="UrbanFusion embedding (PCA → RGB)")
             best_task = table[(table.metric == "r2") & (table.embedding == "UrbanFusion")].sort_values("mean").task.iloc[-1]
-            oof = viz.out_of_fold_predictions(embeddings["UrbanFusion"], data.labels, best_task, protocol="random_kfold")
+            oof = viz.out_of_fold_predictions(embeddings["UrbanFusion"], data.labels, best_task, protocol=kw["protocol"], groups=kw["groups"])
             figures["predicted_vs_true.png"] = viz.plot_predicted_vs_true(oof, title=f"UrbanFusion: {best_task}")
         figures["ablation.png"] = viz.plot_ablation(ablation, setting="setting", title="UrbanFusion: R² by inference modality subset")
         figures["training_curves.png"] = viz.plot_training_curves(uf.history)
         for name, fig in figures.items(): viz.save_figure(fig, work/name)
         seconds = time.perf_counter() - started
-        report = demo_report(data, table, ablation, list(figures), seconds)
+        report = demo_report(data, table, ablation, list(figures), seconds, kw["protocol"])
         (work/"report.md").write_text(report)
     print(report)
-    print(f"wrote {out}/report.md, results.csv, ablation.csv and {len(figures)} figures in {seconds:.0f} s")
+    print(f"wrote {out}/report.md, results.csv, ablation.csv, embeddings/ and {len(figures)} figures in {seconds:.0f} s")
     return table
 
-def demo_report(city, table:pd.DataFrame, ablation:pd.DataFrame, figures:list, seconds:float)->str:
+def demo_report(city, table:pd.DataFrame, ablation:pd.DataFrame, figures:list, seconds:float, protocol)->str:
     "The demo's Markdown report."
     lines = [f"# urbanlit demo: {city.name}", "",
              f"{city.n_units} units; modalities {', '.join(f'{m} ({k})' for m, k in city.modalities.items())}; finished in {seconds:.0f} s.", "",
-             "## Models vs baselines", "", "Ridge probe, R² on held-out units (5 shuffled folds), mean ± std over seeds; higher is better.", "",
+             "## Models vs baselines", "", f"R² on held-out units under the `{protocol.name}` protocol ({protocol.describe()}), mean ± std over seeds; higher is better.", "",
              format_table(table), "", "## Which modalities matter at inference", "",
              "UrbanFusion trained once with all modalities, embedded with each subset:", "", format_table(ablation, setting="setting"), "",
              "## Figures", ""] + [f"![{f}]({f})" for f in figures]
@@ -407,10 +420,12 @@ def build_parser()->argparse.ArgumentParser:
     p.add_argument("--ablation", default="inference"); p.add_argument("--model-dir", help="trained UrbanFusion for the inference ablation (default: train one)")
     p.add_argument("--preset", default="small"); p.add_argument("--seeds", type=int, default=3, help="probe seeds"); p.add_argument("--train-seeds", type=int, default=2)
     p.add_argument("--tasks"); p.add_argument("--epochs", type=int); p.add_argument("--device"); p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--protocol", default="spatial_blocks", choices=list(PROBE_PROTOCOLS), help="evaluation protocol (default: %(default)s)")
     p = add("demo", "The whole pipeline on a synthetic city (or --city): models vs baselines, ablation, figures and a report.", cmd_demo)
     p.add_argument("--out", default="urbanlit-demo", help="output directory"); p.add_argument("--city", help="a city directory instead of the synthetic one")
     p.add_argument("--units", type=int, default=300); p.add_argument("--seed", type=int, default=0); p.add_argument("--seeds", type=int, default=3, help="probe seeds")
     p.add_argument("--epochs", type=int, help="UrbanFusion epochs (default 40)"); p.add_argument("--device"); p.add_argument("--skip-musecl", action="store_true")
+    p.add_argument("--protocol", default="spatial_blocks", choices=list(PROBE_PROTOCOLS), help="evaluation protocol (default: %(default)s)")
     p.add_argument("--overwrite", action="store_true")
     return parser
 

@@ -24,9 +24,9 @@ from .core import *
 from .encoders import aligned_rows, check_positive_int
 
 # %% auto #0
-__all__ = ['ALPHA_GRID', 'PROBES', 'CLASSIFIERS', 'SPLITTERS', 'PROTOCOLS', 'Aligned', 'align', 'MLPRegressorProbe', 'make_probe',
-           'fit_predict', 'Protocol', 'FittedProbe', 'get_protocol', 'city_blocks', 'regression_metrics', 'out_of_fold',
-           'score', 'evaluate', 'literature_protocol', 'input_retention']
+__all__ = ['ALPHA_GRID', 'PROBES', 'CLASSIFIERS', 'SPLITTERS', 'SCALINGS', 'PROTOCOLS', 'Aligned', 'align', 'MLPRegressorProbe',
+           'make_probe', 'fit_predict', 'GlobalScaler', 'Protocol', 'FittedProbe', 'get_protocol', 'city_blocks',
+           'regression_metrics', 'out_of_fold', 'score', 'evaluate', 'literature_protocol', 'input_retention']
 
 # %% ../nbs/10_probes.ipynb #e312ce85
 @dataclass
@@ -152,6 +152,17 @@ def fit_predict(probe, # a probe from `make_probe`
 
 # %% ../nbs/10_probes.ipynb #3394472e
 SPLITTERS = ("kfold", "blocks", "train_val_test", "holdout")  # how a protocol cuts the units into training and test parts
+SCALINGS = ("global", "columns", "none")  # how a protocol scales the embedding before the probe
+
+class GlobalScaler(BaseEstimator):
+    "Centre the columns and divide all of them by one number, the root-mean-square of their standard deviations: relative column scales are kept."
+    def fit(self, X, y=None):
+        X = np.asarray(X, dtype=np.float64)
+        self.mean_ = X.mean(0)
+        rms = float(np.sqrt(X.var(0).mean())) if len(X) > 1 else 0.0
+        self.scale_ = rms if rms > 0 else 1.0
+        return self
+    def transform(self, X): return (np.asarray(X, dtype=np.float64) - self.mean_) / self.scale_
 
 def _as_tuple(value)->tuple:
     if value is None: return ()
@@ -165,7 +176,7 @@ class Protocol:
     summary:str # what it is and where it comes from
     estimator:str="ridge" # a probe of `PROBES` (ridge, mlp, logistic, ...) or "kmeans"
     alpha:float|tuple=ALPHA_GRID # ridge penalty; a tuple is a grid searched by inner (leave-one-out) CV on the training rows only
-    scale:bool=True # standardise the embedding's columns, fit on the training rows
+    scale:str="global" # "global": centre and divide by one scale (the columns' RMS std); "columns": standardise each column; "none": raw -- all fit on the training rows
     splitter:str="kfold" # kfold | blocks (whole spatial blocks per fold) | train_val_test (one split) | holdout (given test units)
     folds:int=5 # K of kfold and blocks
     shuffle:bool=True # kfold: shuffle the units before cutting folds
@@ -186,6 +197,7 @@ class Protocol:
         object.__setattr__(self, "fractions", fractions)
         if self.estimator not in PROBES and self.estimator != "kmeans":
             raise UrbanlitInputError(f"protocol {self.name!r}: unknown estimator {self.estimator!r}", f"use one of {sorted(PROBES) + ['kmeans']}")
+        if self.scale not in SCALINGS: raise UrbanlitInputError(f"protocol {self.name!r}: unknown scale {self.scale!r}", f"use one of {list(SCALINGS)}")
         if self.splitter not in SPLITTERS: raise UrbanlitInputError(f"protocol {self.name!r}: unknown splitter {self.splitter!r}", f"use one of {list(SPLITTERS)}")
         check_positive_int(self.folds, "folds", minimum=2); check_positive_int(self.repeats, "repeats")
         alphas = self.alpha if isinstance(self.alpha, tuple) else (self.alpha,)
@@ -223,7 +235,8 @@ class Protocol:
                  "train_val_test": f"one {'/'.join(f'{round(100*f)}' for f in self.fractions)} train/validation/test split",
                  "holdout": "given test units"}[self.splitter]
         seeds = f"split seed {self.split_seed}" if self.split_seed is not None else f"{self.repeats} seed{'s' if self.repeats > 1 else ''}"
-        parts = [est, "inputs standardised" if self.scale else "raw inputs", split, seeds,
+        scaling = {"global": "inputs centred and divided by one global scale", "columns": "columns standardised", "none": "raw inputs"}[self.scale]
+        parts = [est, scaling, split, seeds,
                  "pooled out-of-fold" if self.pooled else "mean over folds", "clipped at 0" if self.clip else "no clipping"]
         if self.positive_only: parts.append(f"{', '.join(self.positive_only)} scored where > 0")
         if self.log_target: parts.append("log1p target")
@@ -255,7 +268,8 @@ class Protocol:
         "The probe fitted on the `train` rows only (the scaler too); `validation` rows serve early stopping where the estimator stops early."
         if self.estimator == "ridge": model = RidgeCV(alphas=self.alpha) if isinstance(self.alpha, tuple) else Ridge(alpha=self.alpha)
         else: model = PROBES[self.estimator](seed)
-        scaler = StandardScaler().fit(X[train]) if self.scale else None
+        scaler = {"global": GlobalScaler, "columns": StandardScaler, "none": lambda: None}[self.scale]()
+        if scaler is not None: scaler.fit(X[train])
         prep = (lambda a: scaler.transform(a)) if scaler is not None else (lambda a: a)
         if validation is not None and isinstance(model, MLPRegressorProbe): model.fit(prep(X[train]), y[train], validation=(prep(X[validation]), y[validation]))
         else: model.fit(prep(X[train]), y[train])
@@ -273,13 +287,13 @@ class FittedProbe:
     def predict(self, X): return self.model.predict(X if self.scaler is None else self.scaler.transform(X))
 
 # %% ../nbs/10_probes.ipynb #145c914a
-_HAFUSION = dict(estimator="ridge", alpha=1.0, scale=False, repeats=1, clip=True, positive_only=("checkin",))
+_HAFUSION = dict(estimator="ridge", alpha=1.0, scale="none", repeats=1, clip=True, positive_only=("checkin",))
 PROTOCOLS = {p.name: p for p in [
     Protocol("spatial_blocks", "urbanlit's default for new work: nested-CV ridge over whole spatial blocks, no clipping, 5 seeds",
              splitter="blocks"),
     Protocol("random_kfold", "nested-CV ridge over shuffled K folds, no clipping, 5 seeds (neighbours may straddle train and test)"),
     Protocol("literature_m270", "the Manhattan-270 literature (MVURE, MGFN, HREP, ReCP, READ): Ridge(1) on the raw embedding, KFold(5) unshuffled, pooled, clipped",
-             alpha=1.0, scale=False, shuffle=False, repeats=1, clip=True),
+             alpha=1.0, scale="none", shuffle=False, repeats=1, clip=True),
     Protocol("hafusion_ny", "HAFusion's task script for New York: Ridge(1), KFold(10) unshuffled, pooled, negatives set to 0, check-ins where > 0",
              folds=10, shuffle=False, **_HAFUSION),
     Protocol("hafusion_chicago", "HAFusion's task script for Chicago: Ridge(1), KFold(25, shuffled, seed 2024), pooled, negatives set to 0, check-ins where > 0",
