@@ -33,6 +33,8 @@ from __future__ import annotations
 import argparse, sys, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import markdown_table, machine_note
 
 OD = "od_out_in_distributions"
 OD_UNIT = "od_out_in_unit"
@@ -136,13 +138,6 @@ def score(embeddings:dict, labels:pd.DataFrame, blocks:pd.Series|None=None)->pd.
         parts.append(evaluate(embeddings, labels, ["checkins", "crime"], protocol="spatial_blocks", groups=blocks).assign(protocol_name="spatial_blocks"))
     return pd.concat(parts, ignore_index=True)
 
-def markdown_table(df:pd.DataFrame)->str:
-    "A pipe table of `df` with its index as the first column (no extra dependency)."
-    header = [df.index.name or ""] + [str(c) for c in df.columns]
-    rows = [[str(i)] + [str(v) for v in r] for i, r in zip(df.index, df.itertuples(index=False))]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * len(df.columns)) + "|"]
-    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
-
 def _cell(s:pd.DataFrame, protocol:str, task:str, metric:str)->str:
     row = s[(s.protocol_name == protocol) & (s.task == task) & (s.metric == metric)]
     if row.empty: return ""
@@ -234,7 +229,7 @@ def main(argv=None):
     table, scores, info = run(src, a.seeds, a.quick, a.select)
     text = (f"# Manhattan-270: region embeddings under the literature protocol\n\n"
             f"`python benchmarks/manhattan270.py --seeds {a.seeds}{' --quick' if a.quick else ''}{' --select' if a.select else ''}` "
-            f"({time.time() - t:.0f} s on CPU). UrbanFusion: {info['uf_choice']['epochs']} epochs, λ = {info['uf_choice']['recon_weight']}, "
+            f"({time.time() - t:.0f} s on {machine_note()}). UrbanFusion: {info['uf_choice']['epochs']} epochs, λ = {info['uf_choice']['recon_weight']}, "
             f"{UF_SETTINGS}, modalities {UF_MODALITIES}; embedding = L2-normalised fused h (\"+ OD-neighbour smoothing\": after {SMOOTH_HOPS} step of "
             f"`smooth_over_neighbours` over each region's {NEIGHBOUR_K} most similar regions by OD distributions; \"+ trip smoothing\": "
             f"after {SMOOTH_HOPS} step of `smooth_over_trips`; learned embeddings re-normalised after smoothing). Mean ± std over {a.seeds} pre-training seeds (ReCP: its 10 published runs). "

@@ -11,10 +11,10 @@ import numpy as np, pandas as pd
 from .core import *
 
 # %% auto #0
-__all__ = ['MODELS', 'PRESETS', 'PROBE_PROTOCOLS', 'PROBE_NAMES', 'read_config', 'merge_config', 'prepare_output', 'load_city',
-           'parse_list', 'model_config', 'model_class', 'cmd_synth', 'cmd_pretrain', 'cmd_embed', 'read_embeddings',
-           'cmd_smooth', 'embedding_rows', 'cmd_probe', 'format_table', 'cmd_ablate', 'cmd_demo', 'demo_report',
-           'build_parser', 'main', 'urbanlit_main']
+__all__ = ['MODELS', 'PRESETS', 'PROBE_PROTOCOLS', 'PROBE_NAMES', 'CONVERTERS', 'read_config', 'merge_config', 'prepare_output',
+           'load_city', 'parse_list', 'model_config', 'model_class', 'cmd_synth', 'cmd_convert', 'cmd_pretrain',
+           'cmd_embed', 'read_embeddings', 'cmd_smooth', 'embedding_rows', 'cmd_probe', 'format_table', 'cmd_ablate',
+           'cmd_demo', 'demo_report', 'build_parser', 'main', 'urbanlit_main']
 
 # %% ../nbs/13_cli.ipynb #f7872669
 MODELS = ("urbanfusion", "musecl")  # model names accepted on the command line
@@ -109,6 +109,20 @@ def cmd_synth(out:str, units:int=300, seed:int=0, image_size:int=32, overwrite:b
     if tiny: write_tiny_city(out, overwrite=True); city_units = 37
     else: city_units = make_synthetic_city(out, n_units=units, seed=seed, image_size=image_size, overwrite=overwrite).n_units
     print(f"wrote a synthetic city of {city_units} units to {out}")
+
+CONVERTERS = ("hafusion", "manhattan270")  # benchmark formats `urbanlit convert` reads
+
+def cmd_convert(format:str, folder:str, out:str, regions:str|None=None, overwrite:bool=False):
+    "Convert a public benchmark folder (HAFusion's format, Manhattan-270) to a city directory."
+    from urbanlit.data import hafusion_to_city, manhattan270_to_city
+    if format not in CONVERTERS: raise UrbanlitInputError(f"unknown format {format!r}", f"use one of {list(CONVERTERS)}")
+    if not Path(folder).is_dir(): raise UrbanlitInputError(f"folder {folder} does not exist", "pass the benchmark's folder")
+    prepare_output(out, overwrite)
+    if regions is not None and format != "hafusion": raise UrbanlitInputError("--regions is for the hafusion format", "drop --regions")
+    city = hafusion_to_city(folder, regions=regions, name=Path(folder).name) if format == "hafusion" else manhattan270_to_city(folder)
+    city.save(out, overwrite=overwrite)  # atomic: written beside `out` and renamed in
+    print(f"wrote {city} to {out}")
+    return city
 
 def cmd_pretrain(city:str, out:str, model:str="urbanfusion", preset:str="small", seed:int=0, epochs:int|None=None, device:str|None=None,
                  overrides:dict|None=None, resume:bool=False, overwrite:bool=False, progress:bool=True):
@@ -383,6 +397,10 @@ def build_parser()->argparse.ArgumentParser:
     p.add_argument("out", help="directory to write"); p.add_argument("--units", type=int, default=300, help="number of H3 cells")
     p.add_argument("--seed", type=int, default=0); p.add_argument("--image-size", type=int, default=32, help="image side in pixels")
     p.add_argument("--tiny", action="store_true", help="the 37-unit test city of tests_data/"); p.add_argument("--overwrite", action="store_true")
+    p = add("convert", "Convert a public benchmark folder (HAFusion's NY/Chicago/SF format, Manhattan-270) to a city directory.", cmd_convert)
+    p.add_argument("format", choices=list(CONVERTERS), help="the folder's format"); p.add_argument("folder", help="the benchmark folder")
+    p.add_argument("--out", required=True, help="city directory to write"); p.add_argument("--regions", help="hafusion: region polygons (GeoJSON/GeoParquet), one per region in the arrays' order")
+    p.add_argument("--overwrite", action="store_true")
     p = add("pretrain", "Train UrbanFusion or MuseCL on a city directory; writes a checkpoint and the embeddings.", cmd_pretrain)
     p.add_argument("--city", required=True, help="city directory"); p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--model", default="urbanfusion", help=f"one of {list(MODELS)}"); p.add_argument("--preset", default="small", help=f"one of {list(PRESETS)}")

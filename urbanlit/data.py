@@ -14,12 +14,12 @@ from .core import (CRS, INDEX_NAME, MODALITY_KINDS, IMAGE_KINDS, MAX_DENSE_UNITS
 
 # %% auto #0
 __all__ = ['CITY_FORMAT', 'CITY_VERSION', 'POI_MODALITY', 'MOBILITY_MODALITY', 'IMAGENET_MEAN', 'IMAGENET_STD', 'OSM_POI_KEYS',
-           'SHARED_DATA_ENV', 'read_table', 'require_columns', 'as_region_ids', 'check_known_ids', 'check_counts',
-           'check_unique', 'units_from_ids', 'CityData', 'file_sha256', 'assert_city_equal', 'load_pois_csv',
-           'pois_from_geodataframe', 'load_pois_geojson', 'load_pois_geoparquet', 'load_pois_osm',
+           'SHARED_DATA_ENV', 'HAFUSION_LABELS', 'read_table', 'require_columns', 'as_region_ids', 'check_known_ids',
+           'check_counts', 'check_unique', 'units_from_ids', 'CityData', 'file_sha256', 'assert_city_equal',
+           'load_pois_csv', 'pois_from_geodataframe', 'load_pois_geojson', 'load_pois_geoparquet', 'load_pois_osm',
            'load_pois_by_region', 'load_od_table', 'load_od_matrix', 'load_trajectories', 'load_image_index',
-           'load_features', 'check_label_values', 'load_labels', 'image_transform', 'CityDataset', 'collate_city',
-           'find_shared_data', 'manhattan270_to_city']
+           'load_features', 'check_label_values', 'load_labels', 'load_poi_counts', 'image_transform', 'CityDataset',
+           'collate_city', 'find_shared_data', 'manhattan270_to_city', 'hafusion_to_city']
 
 # %% ../nbs/02_data.ipynb #55eedb38
 CITY_FORMAT = "urbanlit-city"  # value of "format" in city.json
@@ -932,6 +932,39 @@ def load_labels(path, # CSV/Parquet (or DataFrame) with a region id column and t
         check_known_ids(ids, known, path, region_col)
     return check_label_values(df[cols], path).set_axis(ids.rename(INDEX_NAME))
 
+# %% ../nbs/02_data.ipynb #5324fc3c
+def load_poi_counts(counts, # (N, K) array, .npy path or DataFrame (indexed by region id, one column per category) of POI counts
+                    region_ids, # the N region ids in the rows' order (or the regions table); a DataFrame's own index is aligned to them
+                    categories:Sequence[str]|None=None, # the K category names (default: a DataFrame's columns, else poi_category_00, ...)
+                   )->pd.DataFrame:
+    "POIs (one row per POI: region_id, category) from a region x category count matrix, so that count data enter the POI modality."
+    src = counts if isinstance(counts, (str, Path)) else None
+    ids = region_ids.index if isinstance(region_ids, pd.DataFrame) else as_region_ids(list(region_ids))
+    if isinstance(counts, pd.DataFrame):
+        given = as_region_ids(counts.index, "counts", "index")
+        check_unique(given, "counts", "index"); check_known_ids(given, ids, "counts", "index")
+        categories = [str(c) for c in counts.columns] if categories is None else categories
+        m = counts.set_axis(given).reindex(ids).fillna(0).to_numpy()
+    else:
+        m = _read_npy(Path(counts)) if src is not None else np.asarray(counts)
+        if m.ndim != 2 or m.shape[0] != len(ids):
+            raise UrbanlitInputError(f"the POI count matrix {_source_name(src)} has shape {m.shape}; expected ({len(ids)}, K) for {len(ids)} regions",
+                                     "pass one row per region, in the order of `region_ids`, and one column per category")
+    if not np.issubdtype(np.asarray(m).dtype, np.number): raise UrbanlitInputError(f"the POI count matrix {_source_name(src)} is not numeric", "pass counts")
+    m = np.asarray(m, dtype=np.float64)
+    bad = ~np.isfinite(m) | (m < 0) | (m != np.round(m))
+    if bad.any():
+        r, c = map(int, np.argwhere(bad)[0])
+        raise UrbanlitInputError(f"the POI count matrix {_source_name(src)} has {int(bad.sum())} cell(s) that are not counts, first at row {r}, column {c} ({m[r, c]})",
+                                 "counts must be whole numbers >= 0")
+    names = [f"poi_category_{j:02d}" for j in range(m.shape[1])] if categories is None else [str(c) for c in categories]
+    if len(names) != m.shape[1]: raise UrbanlitInputError(f"{len(names)} category names for {m.shape[1]} columns", "give one name per column")
+    if len(set(names)) != len(names): raise UrbanlitInputError("the category names have duplicates", "give each column its own name")
+    rows, cols = np.nonzero(m)
+    reps = m[rows, cols].astype(np.int64)
+    return pd.DataFrame({"region_id": pd.Series(np.repeat(np.asarray(ids, dtype=object)[rows], reps), dtype=str),
+                         "category": np.repeat(np.asarray(names, dtype=object)[cols], reps)})
+
 # %% ../nbs/02_data.ipynb #c9445773
 def image_transform(image_size:int|tuple=224, # output (H, W), or one int for square images
                     mean:Sequence[float]|None=IMAGENET_MEAN, # per-channel mean; None skips normalisation
@@ -1049,5 +1082,35 @@ def manhattan270_to_city(src:str|Path, # the manhattan270 directory (pois.csv, o
     hourly = np.hstack([_read_npy(src/"hourly_outflow.npy"), _read_npy(src/"hourly_inflow.npy")]).astype(np.float32)
     city = CityData(units, pois=load_pois_by_region(src/"pois.csv", units), mobility=load_od_matrix(src/"od_trips.npy", units),
                     features={"hourly_flows": hourly}, labels=load_labels(src/"labels.csv", units), name="manhattan270")
+    if dst is not None: city.save(dst)
+    return city
+
+# %% ../nbs/02_data.ipynb #8e8d5399
+HAFUSION_LABELS = {"check_counts": "checkin", "crime_counts": "crime", "serviceCall_counts": "service_call"}  # HAFusion label file -> column
+
+def hafusion_to_city(src:str|Path, # a HAFusion-format folder: poi_dist.npy, mob-adj.npy[, landUse_dist.npy], label *_counts.npy
+                     dst:str|Path|None=None, # where to save the city (None: do not save)
+                     regions=None, # optional region polygons: a GeoDataFrame or file with one row per region, in the arrays' row order
+                     name:str|None=None, # city name (default: the folder's name)
+                    )->CityData:
+    "Convert a HAFusion-format folder (HAFusion, MGFN, HREP) to a `CityData`: POI counts, taxi OD trips, land-use counts, labels."
+    src = Path(src)
+    for need in ("poi_dist.npy", "mob-adj.npy"):
+        if not (src/need).is_file(): raise UrbanlitInputError(f"{src} has no {need}", "pass a HAFusion-format folder (poi_dist.npy, mob-adj.npy, landUse_dist.npy, label *_counts.npy)")
+    od = _read_npy(src/"mob-adj.npy")
+    n = int(od.shape[0])
+    if regions is None: units = units_from_ids(range(n))
+    else:
+        import geopandas as gpd
+        units = regions if isinstance(regions, gpd.GeoDataFrame) else gpd.read_file(regions)
+        if len(units) != n: raise UrbanlitInputError(f"{len(units)} region polygons for {n} regions in the arrays", "pass one polygon per region, in the arrays' row order")
+        units = units.reset_index(drop=True).rename_axis(INDEX_NAME).set_axis(pd.Index([str(i) for i in range(n)], name=INDEX_NAME)).to_crs(CRS)
+        units = units[[units.geometry.name]]
+    ids = pd.Index([str(i) for i in range(n)], name=INDEX_NAME)
+    features = {"land_use": _read_npy(src/"landUse_dist.npy").astype(np.float32)} if (src/"landUse_dist.npy").is_file() else None
+    label_files = sorted(src.glob("*_counts.npy"))
+    labels = pd.DataFrame({HAFUSION_LABELS.get(f.stem, f.stem.removesuffix("_counts")): _read_npy(f).astype(np.float64).ravel() for f in label_files}, index=ids) if label_files else None
+    city = CityData(units, pois=load_poi_counts(src/"poi_dist.npy", ids), mobility=load_od_matrix(od, ids), features=features,
+                    labels=labels, name=name or src.name)
     if dst is not None: city.save(dst)
     return city

@@ -25,8 +25,9 @@ from .encoders import aligned_rows, check_positive_int
 
 # %% auto #0
 __all__ = ['ALPHA_GRID', 'PROBES', 'CLASSIFIERS', 'SPLITTERS', 'SCALINGS', 'PROTOCOLS', 'Aligned', 'align', 'MLPRegressorProbe',
-           'make_probe', 'fit_predict', 'GlobalScaler', 'Protocol', 'FittedProbe', 'get_protocol', 'city_blocks',
-           'regression_metrics', 'out_of_fold', 'score', 'evaluate', 'literature_protocol', 'input_retention']
+           'make_probe', 'fit_predict', 'GlobalScaler', 'BlockRidgeCV', 'Protocol', 'FittedProbe', 'get_protocol',
+           'city_blocks', 'regression_metrics', 'out_of_fold', 'score', 'evaluate', 'literature_protocol',
+           'input_retention']
 
 # %% ../nbs/10_probes.ipynb #e312ce85
 @dataclass
@@ -164,6 +165,25 @@ class GlobalScaler(BaseEstimator):
         return self
     def transform(self, X): return (np.asarray(X, dtype=np.float64) - self.mean_) / self.scale_
 
+class BlockRidgeCV(BaseEstimator, RegressorMixin):
+    "Ridge whose α is chosen by cross-validation over whole blocks of the training rows (inner GroupKFold), then refit on all of them."
+    def __init__(self, alphas:tuple=(1.0,), folds:int=5): self.alphas, self.folds = alphas, folds
+    def fit(self, X, y, groups):
+        X, y, groups = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64), np.asarray(groups)
+        alphas = np.asarray(self.alphas, dtype=np.float64)
+        errors = np.zeros(len(alphas))
+        for train, test in GroupKFold(min(self.folds, len(np.unique(groups)))).split(X, y, groups):
+            mean_x, mean_y = X[train].mean(0), y[train].mean()
+            u, s, vt = np.linalg.svd(X[train] - mean_x, full_matrices=False)
+            uty = u.T @ (y[train] - mean_y)
+            shrink = s[:, None] / (s[:, None] ** 2 + alphas[None, :])  # (k, n_alphas)
+            coefs = vt.T @ (uty[:, None] * shrink)  # (d, n_alphas): the whole ridge path from one SVD
+            errors += (((X[test] - mean_x) @ coefs + mean_y - y[test][:, None]) ** 2).sum(0)
+        self.alpha_ = float(alphas[int(np.argmin(errors))])
+        self.model_ = Ridge(alpha=self.alpha_).fit(X, y)
+        return self
+    def predict(self, X): return self.model_.predict(X)
+
 def _as_tuple(value)->tuple:
     if value is None: return ()
     if isinstance(value, str): return (value,)
@@ -175,7 +195,7 @@ class Protocol:
     name:str # registry name; a changed copy appends its changes
     summary:str # what it is and where it comes from
     estimator:str="ridge" # a probe of `PROBES` (ridge, mlp, logistic, ...) or "kmeans"
-    alpha:float|tuple=ALPHA_GRID # ridge penalty; a tuple is a grid searched by inner (leave-one-out) CV on the training rows only
+    alpha:float|tuple=ALPHA_GRID # ridge penalty; a tuple is a grid searched by inner CV on the training rows only (over whole blocks for the blocks splitter, else leave-one-out)
     scale:str="global" # "global": centre and divide by one scale (the columns' RMS std); "columns": standardise each column; "none": raw -- all fit on the training rows
     splitter:str="kfold" # kfold | blocks (whole spatial blocks per fold) | train_val_test (one split) | holdout (given test units)
     folds:int=5 # K of kfold and blocks
@@ -228,7 +248,8 @@ class Protocol:
         if self.estimator == "kmeans":
             return f"KMeans({self.n_clusters or 'number of classes'}, random_state={self.cluster_seed if self.cluster_seed is not None else 'seed'}, n_init=10); NMI, ARI"
         if self.estimator == "ridge":
-            est = f"Ridge(α by inner leave-one-out CV over {len(self.alpha)} values {self.alpha[0]:g}…{self.alpha[-1]:g})" if isinstance(self.alpha, tuple) else f"Ridge(α={self.alpha:g})"
+            inner = "block" if self.splitter == "blocks" else "leave-one-out"
+            est = f"Ridge(α by inner {inner} CV over {len(self.alpha)} values {self.alpha[0]:g}…{self.alpha[-1]:g})" if isinstance(self.alpha, tuple) else f"Ridge(α={self.alpha:g})"
         else: est = self.estimator
         split = {"kfold": f"KFold({self.folds}{', shuffled' if self.shuffle else ', unshuffled'})",
                  "blocks": f"GroupKFold({self.folds}) over spatial blocks",
@@ -261,17 +282,27 @@ class Protocol:
             raise UrbanlitInputError(f"protocol {self.name!r} needs block ids (`groups`)", "compute them with `urbanlit.probes.city_blocks(city)`, or use protocol='random_kfold'")
         uniques = np.unique(groups)
         if len(uniques) < self.folds: raise UrbanlitInputError(f"only {len(uniques)} spatial blocks for {self.folds} folds", "use more blocks or fewer folds")
-        relabel = dict(zip(uniques, np.random.default_rng(seed).permutation(len(uniques))))
-        return list(GroupKFold(self.folds).split(idx, groups=np.array([relabel[g] for g in groups])))
+        # blocks in a random order (the seed), each to the fold with the fewest units so far: folds of similar size that
+        # differ between seeds (sklearn's GroupKFold balances sizes deterministically, so relabelling blocks changes nothing)
+        codes = np.unique(groups, return_inverse=True)[1].ravel()
+        sizes, fold_of, load = np.bincount(codes), np.empty(len(uniques), int), np.zeros(self.folds)
+        for block in np.random.default_rng(seed).permutation(len(uniques)):
+            fold_of[block] = int(np.argmin(load)); load[fold_of[block]] += sizes[block]
+        fold = fold_of[codes]
+        return [(idx[fold != k], idx[fold == k]) for k in range(self.folds)]
 
-    def fit(self, X:np.ndarray, y:np.ndarray, train:np.ndarray, validation:np.ndarray|None=None, seed:int=0)->FittedProbe:
-        "The probe fitted on the `train` rows only (the scaler too); `validation` rows serve early stopping where the estimator stops early."
-        if self.estimator == "ridge": model = RidgeCV(alphas=self.alpha) if isinstance(self.alpha, tuple) else Ridge(alpha=self.alpha)
+    def fit(self, X:np.ndarray, y:np.ndarray, train:np.ndarray, validation:np.ndarray|None=None, seed:int=0, groups:np.ndarray|None=None)->FittedProbe:
+        "The probe fitted on the `train` rows only (the scaler and α too); `validation` rows serve early stopping; with `groups`, α is chosen over whole blocks."
+        grid = isinstance(self.alpha, tuple) and self.estimator == "ridge"
+        if grid and groups is not None and len(np.unique(groups[train])) >= 2: model = BlockRidgeCV(self.alpha, self.folds)
+        elif grid: model = RidgeCV(alphas=self.alpha)
+        elif self.estimator == "ridge": model = Ridge(alpha=self.alpha)
         else: model = PROBES[self.estimator](seed)
         scaler = {"global": GlobalScaler, "columns": StandardScaler, "none": lambda: None}[self.scale]()
         if scaler is not None: scaler.fit(X[train])
         prep = (lambda a: scaler.transform(a)) if scaler is not None else (lambda a: a)
         if validation is not None and isinstance(model, MLPRegressorProbe): model.fit(prep(X[train]), y[train], validation=(prep(X[validation]), y[validation]))
+        elif isinstance(model, BlockRidgeCV): model.fit(prep(X[train]), y[train], groups[train])
         else: model.fit(prep(X[train]), y[train])
         return FittedProbe(scaler, model)
 
@@ -368,7 +399,7 @@ def out_of_fold(protocol:Protocol, # the protocol (see `get_protocol`)
     pred = np.empty(len(y), dtype=object) if classification else np.full(len(y), np.nan)
     fold, fitted = np.full(len(y), -1), []
     for i, split in enumerate(protocol.splits(len(y), seed, groups, test_mask)):
-        probe = protocol.fit(X, target, split[0], split[1] if len(split) == 3 else None, seed)
+        probe = protocol.fit(X, target, split[0], split[1] if len(split) == 3 else None, seed, groups if protocol.splitter == "blocks" else None)
         pred[split[-1]], fold[split[-1]] = probe.predict(X[split[-1]]), i
         fitted.append(probe)
     return pred, fold, fitted
