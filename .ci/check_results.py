@@ -6,7 +6,7 @@ The result cells of `nbs/index.ipynb` (code cells marked `#| echo: false`) build
 (its format drifted), or when the committed numbers differ from the files (re-run `nbs/index.ipynb`).
 Usage: python .ci/check_results.py
 """
-import os, sys
+import ast, os, sys
 from pathlib import Path
 import nbformat
 
@@ -20,10 +20,11 @@ for cell in nb.cells:
     if source.startswith("#| hide") and "from results import" in source:
         exec(compile(source, "<index helper>", "exec"), namespace)
     elif source.startswith("#| echo: false"):
-        *body, last = [l for l in source.splitlines()[1:] if l.strip()]
         try:
-            exec(compile("\n".join(body), "<index cell>", "exec"), namespace)
-            fresh = eval(compile(last, "<index cell>", "eval"), namespace).data
+            tree = ast.parse(source)
+            *body, last = tree.body
+            exec(compile(ast.Module(body=body, type_ignores=[]), "<index cell>", "exec"), namespace)
+            fresh = eval(compile(ast.Expression(last.value), "<index cell>", "eval"), namespace).data
         except Exception as e:
             failures.append(f"a README result cell failed ({type(e).__name__}: {e}):\n{source}"); continue
         committed = "".join(o.get("data", {}).get("text/markdown", "") for o in cell.get("outputs", []))

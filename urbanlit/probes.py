@@ -174,11 +174,15 @@ class BlockRidgeCV(BaseEstimator, RegressorMixin):
         errors = np.zeros(len(alphas))
         for train, test in GroupKFold(min(self.folds, len(np.unique(groups)))).split(X, y, groups):
             mean_x, mean_y = X[train].mean(0), y[train].mean()
-            u, s, vt = np.linalg.svd(X[train] - mean_x, full_matrices=False)
-            uty = u.T @ (y[train] - mean_y)
-            shrink = s[:, None] / (s[:, None] ** 2 + alphas[None, :])  # (k, n_alphas)
-            coefs = vt.T @ (uty[:, None] * shrink)  # (d, n_alphas): the whole ridge path from one SVD
-            errors += (((X[test] - mean_x) @ coefs + mean_y - y[test][:, None]) ** 2).sum(0)
+            xc, yc, xt = X[train] - mean_x, y[train] - mean_y, X[test] - mean_x
+            # the whole ridge path from one eigendecomposition of the smaller Gram matrix (dual form when d > n)
+            if xc.shape[0] <= xc.shape[1]:
+                w, q = np.linalg.eigh(xc @ xc.T)
+                pred = (xt @ xc.T) @ (q @ ((q.T @ yc)[:, None] / (np.clip(w, 0, None)[:, None] + alphas[None, :])))
+            else:
+                w, v = np.linalg.eigh(xc.T @ xc)
+                pred = xt @ (v @ ((v.T @ (xc.T @ yc))[:, None] / (np.clip(w, 0, None)[:, None] + alphas[None, :])))
+            errors += ((pred + mean_y - y[test][:, None]) ** 2).sum(0)
         self.alpha_ = float(alphas[int(np.argmin(errors))])
         self.model_ = Ridge(alpha=self.alpha_).fit(X, y)
         return self
@@ -471,23 +475,28 @@ def evaluate(embeddings:dict|pd.DataFrame, # name -> embedding DataFrame, or a l
     if protocol.deterministic: seeds = seeds[:1]
     rows, jobs = [], [(name, task) for name in embeddings for task in tasks]
     from tqdm.auto import tqdm
-    for name, task in tqdm(jobs, desc=f"probing ({protocol.name})", disable=not progress, leave=False):
-        runs = embeddings[name] if isinstance(embeddings[name], (list, tuple)) else [embeddings[name]]
-        values = {}
-        for r, run in enumerate(runs):
-            a = align(run, labels, task, verbose=verbose)
-            _check_target(a.y, task, protocol.estimator in CLASSIFIERS or protocol.estimator == "kmeans")
-            keep = _rows_for(protocol, task, a)
-            X, y, ids = a.X[keep], a.y[keep], a.ids[keep]
-            grp = None if groups is None else groups.set_axis(groups.index.astype(str)).reindex(ids).to_numpy()
-            if grp is not None and pd.isna(grp).any(): raise UrbanlitInputError("`groups` lacks a block for some units", "compute blocks for every region")
-            test_mask = None if test_ids is None else ids.isin(pd.Index(test_ids).astype(str))
-            for seed in seeds:
-                for metric, v in score(protocol, X, y, seed, grp, test_mask).items(): values.setdefault(metric, [[] for _ in runs])[r].append(v)
-        for metric, v in values.items():
-            rows.append(dict(embedding=name, task=task, protocol=protocol.name, probe=protocol.estimator, metric=metric, **_summary(v),
-                             n_runs=len(runs), n_repeats=len(seeds), n_seeds=len(runs) * len(seeds), n_units=len(y)))
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(limits=1, user_api="blas"):  # probes solve many small systems: extra BLAS threads only fight (15-100x slower on 2 busy cores)
+        for name, task in tqdm(jobs, desc=f"probing ({protocol.name})", disable=not progress, leave=False):
+            rows += _evaluate_one(protocol, name, embeddings[name], task, labels, groups, test_ids, seeds, verbose)
     return pd.DataFrame(rows)
+
+def _evaluate_one(protocol, name, runs, task, labels, groups, test_ids, seeds, verbose)->list[dict]:
+    "The table rows of one embedding (one or several runs) on one task."
+    runs = runs if isinstance(runs, (list, tuple)) else [runs]
+    values = {}
+    for r, run in enumerate(runs):
+        a = align(run, labels, task, verbose=verbose)
+        _check_target(a.y, task, protocol.estimator in CLASSIFIERS or protocol.estimator == "kmeans")
+        keep = _rows_for(protocol, task, a)
+        X, y, ids = a.X[keep], a.y[keep], a.ids[keep]
+        grp = None if groups is None else groups.set_axis(groups.index.astype(str)).reindex(ids).to_numpy()
+        if grp is not None and pd.isna(grp).any(): raise UrbanlitInputError("`groups` lacks a block for some units", "compute blocks for every region")
+        test_mask = None if test_ids is None else ids.isin(pd.Index(test_ids).astype(str))
+        for seed in seeds:
+            for metric, v in score(protocol, X, y, seed, grp, test_mask).items(): values.setdefault(metric, [[] for _ in runs])[r].append(v)
+    return [dict(embedding=name, task=task, protocol=protocol.name, probe=protocol.estimator, metric=metric, **_summary(v),
+                 n_runs=len(runs), n_repeats=len(seeds), n_seeds=len(runs) * len(seeds), n_units=len(y)) for metric, v in values.items()]
 
 # %% ../nbs/10_probes.ipynb #97998336
 def literature_protocol(embeddings:dict|pd.DataFrame, # name -> embedding (or list of runs)
