@@ -14,12 +14,13 @@ from .core import (CRS, INDEX_NAME, MODALITY_KINDS, IMAGE_KINDS, MAX_DENSE_UNITS
 
 # %% auto #0
 __all__ = ['CITY_FORMAT', 'CITY_VERSION', 'POI_MODALITY', 'MOBILITY_MODALITY', 'IMAGENET_MEAN', 'IMAGENET_STD', 'OSM_POI_KEYS',
-           'SHARED_DATA_ENV', 'HAFUSION_LABELS', 'read_table', 'require_columns', 'as_region_ids', 'check_known_ids',
-           'check_counts', 'check_unique', 'units_from_ids', 'CityData', 'file_sha256', 'assert_city_equal',
-           'load_pois_csv', 'pois_from_geodataframe', 'load_pois_geojson', 'load_pois_geoparquet', 'load_pois_osm',
-           'load_pois_by_region', 'load_od_table', 'load_od_matrix', 'load_trajectories', 'load_image_index',
-           'load_features', 'check_label_values', 'load_labels', 'load_poi_counts', 'image_transform', 'CityDataset',
-           'collate_city', 'find_shared_data', 'manhattan270_to_city', 'hafusion_to_city']
+           'SHARED_DATA_ENV', 'HAFUSION_LABELS', 'read_table', 'require_columns', 'as_region_ids', 'region_ids_of',
+           'check_known_ids', 'check_counts', 'check_unique', 'units_from_ids', 'CityData', 'file_sha256',
+           'assert_city_equal', 'load_pois_csv', 'pois_from_geodataframe', 'load_pois_geojson', 'load_pois_geoparquet',
+           'load_pois_osm', 'load_pois_by_region', 'load_od_table', 'load_od_matrix', 'load_trajectories',
+           'load_image_index', 'load_features', 'check_label_values', 'load_labels', 'load_poi_counts',
+           'image_transform', 'CityDataset', 'collate_city', 'find_shared_data', 'manhattan270_to_city',
+           'hafusion_to_city']
 
 # %% ../nbs/02_data.ipynb #55eedb38
 CITY_FORMAT = "urbanlit-city"  # value of "format" in city.json
@@ -103,6 +104,11 @@ def as_region_ids(values, # ids: integers or strings
                                  "region ids must be strings or integers; convert them, e.g. `df[col].astype('Int64').astype(str)`")
     raise UrbanlitInputError(f"{_source_name(src)} column {column!r} has dtype {ids.dtype}, not string or integer ids",
                              "region ids must be strings or integers; convert the column")
+
+def region_ids_of(region_ids, # region ids (strings or integers), or a regions table indexed by them
+                 )->pd.Index:
+    "The region ids as strings, from a list of ids or a regions table: the one place where ids are normalised for the loaders."
+    return as_region_ids(region_ids.index if isinstance(region_ids, pd.DataFrame) else list(region_ids), "region_ids", INDEX_NAME)
 
 def check_known_ids(ids:pd.Index, # ids to check (strings)
                     known:pd.Index, # the region ids of the city
@@ -757,7 +763,7 @@ def load_pois_by_region(path, # CSV/Parquet file (or DataFrame) with a region id
     "POIs from a table that gives each POI's region id instead of coordinates."
     df = read_table(path, "POI", [region_col])
     require_columns(df, {region_col: "region_col", name: "name", text: "text"}, path)
-    known = region_ids.index if isinstance(region_ids, pd.DataFrame) else as_region_ids(list(region_ids))
+    known = region_ids_of(region_ids)
     ids = as_region_ids(df[region_col], path, region_col)
     check_known_ids(ids, known, path, region_col)
     cat = _category_from(df, category, path)
@@ -780,7 +786,7 @@ def load_od_table(path, # CSV/Parquet (or DataFrame) with one row per origin-des
     "Mobility table from an origin-destination table; repeated pairs are summed."
     df = read_table(path, "OD", [origin, destination])
     require_columns(df, {origin: "origin", destination: "destination", count: "count", hour: "hour"}, path)
-    known = region_ids.index if isinstance(region_ids, pd.DataFrame) else as_region_ids(list(region_ids))
+    known = region_ids_of(region_ids)
     out = pd.DataFrame({"origin": pd.Series(np.asarray(as_region_ids(df[origin], path, origin), dtype=object), dtype=str),
                         "destination": pd.Series(np.asarray(as_region_ids(df[destination], path, destination), dtype=object), dtype=str),
                         "count": check_counts(df[count], path, count)})
@@ -797,7 +803,7 @@ def load_od_matrix(matrix, # (N, N) array or .npy path: trips from row region to
     "Mobility table from an N x N origin-destination matrix in region order (zero cells dropped)."
     src = matrix if isinstance(matrix, (str, Path)) else None
     m = _read_npy(Path(matrix)) if src is not None else np.asarray(matrix)
-    ids = region_ids.index if isinstance(region_ids, pd.DataFrame) else as_region_ids(list(region_ids))
+    ids = region_ids_of(region_ids)
     if m.ndim != 2 or m.shape != (len(ids), len(ids)):
         raise UrbanlitInputError(f"the OD matrix {_source_name(src)} has shape {m.shape}; expected ({len(ids)}, {len(ids)}) for {len(ids)} regions",
                                  "pass a square matrix with rows and columns in the order of `region_ids`")
@@ -854,7 +860,7 @@ def load_image_index(path, # CSV/Parquet (or DataFrame) with one row per image
     df = read_table(path, "image index", [region_col])
     require_columns(df, {region_col: "region_col", path_col: "path_col", heading: "heading"}, path)
     if root is None: root = Path(path).parent if isinstance(path, (str, Path)) else Path(".")
-    known = region_ids.index if isinstance(region_ids, pd.DataFrame) else as_region_ids(list(region_ids))
+    known = region_ids_of(region_ids)
     ids = as_region_ids(df[region_col], path, region_col)
     check_known_ids(ids, known, path, region_col)
     out = pd.DataFrame({"region_id": pd.Series(np.asarray(ids, dtype=object), dtype=str)})
@@ -878,7 +884,7 @@ def load_features(src, # .npy path or array (rows in region order), or a CSV/Par
                   columns:Sequence[str]|None=None, # feature columns of a table (default: all numeric columns)
                  )->tuple[np.ndarray, np.ndarray]:
     "Feature array (N, d) float32 in region order and its availability mask (False for units the source lacks)."
-    ids = region_ids.index if isinstance(region_ids, pd.DataFrame) else as_region_ids(list(region_ids))
+    ids = region_ids_of(region_ids)
     if isinstance(src, np.ndarray) or (isinstance(src, (str, Path)) and str(src).endswith(".npy")):
         arr = _read_npy(Path(src)) if not isinstance(src, np.ndarray) else src
         if arr.ndim == 1: arr = arr[:, None]
@@ -928,7 +934,7 @@ def load_labels(path, # CSV/Parquet (or DataFrame) with a region id column and t
     ids = as_region_ids(df[region_col], path, region_col)
     check_unique(ids, path, region_col)
     if region_ids is not None:
-        known = region_ids.index if isinstance(region_ids, pd.DataFrame) else as_region_ids(list(region_ids))
+        known = region_ids_of(region_ids)
         check_known_ids(ids, known, path, region_col)
     return check_label_values(df[cols], path).set_axis(ids.rename(INDEX_NAME))
 
@@ -939,7 +945,7 @@ def load_poi_counts(counts, # (N, K) array, .npy path or DataFrame (indexed by r
                    )->pd.DataFrame:
     "POIs (one row per POI: region_id, category) from a region x category count matrix, so that count data enter the POI modality."
     src = counts if isinstance(counts, (str, Path)) else None
-    ids = region_ids.index if isinstance(region_ids, pd.DataFrame) else as_region_ids(list(region_ids))
+    ids = region_ids_of(region_ids)
     if isinstance(counts, pd.DataFrame):
         given = as_region_ids(counts.index, "counts", "index")
         check_unique(given, "counts", "index"); check_known_ids(given, ids, "counts", "index")
