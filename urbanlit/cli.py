@@ -191,13 +191,12 @@ def cmd_smooth(embeddings:str, city:str, out:str, over:str="od", k:int=10, hops:
     print(f"wrote {len(smoothed)} embeddings smoothed over {graph} ({hops} step{'s' if hops != 1 else ''}) to {out}")
     return smoothed
 
-def _labels_for(labels:str|None, city:str|None, id_column:str=INDEX_NAME):
-    "Labels from a file (through the validated loader; ids checked against --city when given) or the city's labels.parquet."
+def _labels_for(labels:str|None, data, id_column:str=INDEX_NAME):
+    "Labels from a file (through the validated loader; ids checked against the city `data` when given) or the city's labels.parquet."
     from urbanlit.data import load_labels
-    data = load_city(city) if city is not None else None
     if labels is not None: return load_labels(labels, data.region_ids if data is not None else None, region_col=id_column)
     if data is None: raise UrbanlitInputError("no labels given", "pass --labels FILE or --city DIR (whose labels.parquet is used)")
-    if data.labels is None: raise UrbanlitInputError(f"city {city} has no labels.parquet", "pass --labels FILE")
+    if data.labels is None: raise UrbanlitInputError(f"city {data.name} has no labels.parquet", "pass --labels FILE")
     return data.labels
 
 def _runs_in(path:Path)->list[Path]:
@@ -252,12 +251,13 @@ def cmd_probe(embeddings:Sequence[str]=(), tasks=None, labels:str|None=None, cit
     chosen = get_protocol(protocol, estimator=probe, folds=folds, alpha=_parse_alpha(alpha), clip=clip, log_target=log_target,
                           positive_only=None if positive_only is None else tuple(parse_list(positive_only)))
     rows = embedding_rows(embeddings or (), group or (), name)
-    lab = _labels_for(labels, city, id_column)
+    data = load_city(city) if city is not None else None
+    lab = _labels_for(labels, data, id_column)
     tasks = parse_list(tasks) or [c for c in lab.columns if pd.api.types.is_numeric_dtype(lab[c])]
     blocks = None
     if chosen.splitter == "blocks":
         if city is None: raise UrbanlitInputError(f"protocol {chosen.name!r} forms spatial blocks from the city's regions", "pass --city DIR, or use --protocol random_kfold")
-        blocks = city_blocks(load_city(city))
+        blocks = city_blocks(data)
     embs = {row: [read_embeddings(f) for f in files] for row, files in rows.items()}
     table = evaluate(embs, lab, tasks, protocol=chosen, groups=blocks, seeds=None if seeds is None else range(int(seeds)), progress=True)
     runs = {row: len(v) for row, v in embs.items()}
