@@ -26,7 +26,7 @@ from .encoders import aligned_rows, check_positive_int
 # %% auto #0
 __all__ = ['ALPHA_GRID', 'PROBES', 'CLASSIFIERS', 'SPLITTERS', 'SCALINGS', 'PROTOCOLS', 'Aligned', 'align', 'MLPRegressorProbe',
            'make_probe', 'fit_predict', 'GlobalScaler', 'BlockRidgeCV', 'Protocol', 'FittedProbe', 'get_protocol',
-           'city_blocks', 'regression_metrics', 'out_of_fold', 'score', 'evaluate', 'literature_protocol',
+           'city_blocks', 'regression_metrics', 'out_of_fold', 'score', 'task_rows', 'evaluate', 'literature_protocol',
            'input_retention']
 
 # %% ../nbs/10_probes.ipynb #e312ce85
@@ -399,6 +399,7 @@ def out_of_fold(protocol:Protocol, # the protocol (see `get_protocol`)
                )->tuple[np.ndarray, np.ndarray, list]:
     "Each row's prediction when it was a test row (NaN where never), on the scale the probe was fit on; its fold (-1: none); the fitted probes."
     classification = protocol.estimator in CLASSIFIERS
+    if protocol.log_target and (np.asarray(y, dtype=float) < 0).any(): raise UrbanlitInputError("a log1p target needs non-negative values", "use a protocol without log_target")
     target = np.log1p(y) if protocol.log_target else y
     pred = np.empty(len(y), dtype=object) if classification else np.full(len(y), np.nan)
     fold, fitted = np.full(len(y), -1), []
@@ -420,7 +421,6 @@ def score(protocol:Protocol, # the protocol
     "The metrics of `protocol` for one seed: pooled (or per-fold averaged) regression or classification metrics, or clustering NMI/ARI."
     if protocol.estimator == "kmeans":
         return _clustering_scores(X, y, protocol.n_clusters or len(np.unique(y)), protocol.cluster_seed if protocol.cluster_seed is not None else seed)
-    if protocol.log_target and (y < 0).any(): raise UrbanlitInputError("a log1p target needs non-negative values", "use a protocol without log_target")
     pred, fold, fitted = out_of_fold(protocol, X, y, seed, groups, test_mask)
     covered = fold >= 0
     if protocol.estimator in CLASSIFIERS:
@@ -437,10 +437,21 @@ def score(protocol:Protocol, # the protocol
     return out
 
 # %% ../nbs/10_probes.ipynb #ed34e1da
-def _rows_for(protocol:Protocol, task:str, a:Aligned)->np.ndarray:
-    "The rows of `a` that `protocol` scores for `task` (its target filter)."
-    if task in protocol.positive_only: return np.flatnonzero(a.y.astype(float) > 0)
-    return np.arange(len(a.y))
+def task_rows(protocol:Protocol, # the protocol (its target filter and estimator)
+              embedding:pd.DataFrame, labels:pd.DataFrame, task:str, # one embedding run, the labels, one label column
+              groups:pd.Series|None=None, # blocks splitter: block id per region_id
+              test_ids:Sequence|None=None, # holdout splitter: region ids of the test units
+              verbose:bool=False, # print dropped units
+             )->tuple:
+    "The rows `protocol` scores for one embedding and task: (X, y, region ids, block per row or None, test mask or None)."
+    a = align(embedding, labels, task, verbose=verbose)
+    _check_target(a.y, task, protocol.estimator in CLASSIFIERS or protocol.estimator == "kmeans")
+    keep = np.flatnonzero(a.y.astype(float) > 0) if task in protocol.positive_only else np.arange(len(a.y))
+    X, y, ids = a.X[keep], a.y[keep], a.ids[keep]
+    block = None if groups is None else groups.set_axis(groups.index.astype(str)).reindex(ids).to_numpy()
+    if block is not None and pd.isna(block).any(): raise UrbanlitInputError("`groups` lacks a block for some units", "compute blocks for every region")
+    test_mask = None if test_ids is None else ids.isin(pd.Index(test_ids).astype(str))
+    return X, y, ids, block, test_mask
 
 def _summary(values:list[list[float]])->dict:
     "Mean ± std of one metric: over runs (each the mean of its repeats) when there are several runs, else over repeats."
@@ -486,13 +497,7 @@ def _evaluate_one(protocol, name, runs, task, labels, groups, test_ids, seeds, v
     runs = runs if isinstance(runs, (list, tuple)) else [runs]
     values = {}
     for r, run in enumerate(runs):
-        a = align(run, labels, task, verbose=verbose)
-        _check_target(a.y, task, protocol.estimator in CLASSIFIERS or protocol.estimator == "kmeans")
-        keep = _rows_for(protocol, task, a)
-        X, y, ids = a.X[keep], a.y[keep], a.ids[keep]
-        grp = None if groups is None else groups.set_axis(groups.index.astype(str)).reindex(ids).to_numpy()
-        if grp is not None and pd.isna(grp).any(): raise UrbanlitInputError("`groups` lacks a block for some units", "compute blocks for every region")
-        test_mask = None if test_ids is None else ids.isin(pd.Index(test_ids).astype(str))
+        X, y, _, grp, test_mask = task_rows(protocol, run, labels, task, groups, test_ids, verbose)
         for seed in seeds:
             for metric, v in score(protocol, X, y, seed, grp, test_mask).items(): values.setdefault(metric, [[] for _ in runs])[r].append(v)
     return [dict(embedding=name, task=task, protocol=protocol.name, probe=protocol.estimator, metric=metric, **_summary(v),

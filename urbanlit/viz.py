@@ -22,7 +22,7 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import r2_score, normalized_mutual_info_score
 from .core import *
 from .data import CityData
-from .probes import align, evaluate, get_protocol, out_of_fold, Protocol, CLASSIFIERS, _check_target, _rows_for
+from .probes import evaluate, get_protocol, out_of_fold, task_rows, Protocol, CLASSIFIERS
 
 # %% auto #0
 __all__ = ['NO_DATA', 'NOT_METRICS', 'save_figure', 'plot_map', 'embedding_rgb', 'plot_embedding_map', 'kmeans_clusters',
@@ -288,14 +288,8 @@ def out_of_fold_predictions(embedding:pd.DataFrame, # embeddings indexed by regi
     protocol = get_protocol(protocol, estimator=probe, log_target=log_target)
     if protocol.estimator in CLASSIFIERS or protocol.estimator == "kmeans":
         raise UrbanlitInputError(f"probe {protocol.estimator!r} is not a regression probe; predicted-vs-true plots need one", "use 'ridge', 'mlp' or 'knn'")
-    a = align(embedding, labels, task, verbose=verbose)
-    _check_target(a.y, task, False)
-    keep = _rows_for(protocol, task, a)
-    X, y, ids = a.X[keep], a.y[keep].astype(float), a.ids[keep]
-    if protocol.log_target and (y < 0).any(): raise UrbanlitInputError("a log1p target needs non-negative values", "use a protocol without log_target")
-    block = None if groups is None else groups.set_axis(groups.index.astype(str)).reindex(ids).to_numpy()
-    if block is not None and pd.isna(block).any(): raise UrbanlitInputError("`groups` lacks a block for some units", "compute blocks for every region")
-    test_mask = None if test_ids is None else ids.isin(pd.Index(test_ids).astype(str))
+    X, y, ids, block, test_mask = task_rows(protocol, embedding, labels, task, groups, test_ids, verbose)
+    y = y.astype(float)
     predicted, fold, _ = out_of_fold(protocol, X, y, seed, block, test_mask)
     if protocol.log_target: predicted = np.expm1(predicted)
     if protocol.clip: predicted = np.clip(predicted, 0, None)
