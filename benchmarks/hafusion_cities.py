@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import markdown_table, machine_note
+from results import markdown_table, machine_note, mean_std
 
 HAFUSION_CITY = {"ny": "hafusion_ny", "nyc": "hafusion_ny", "newyork": "hafusion_ny", "new_york": "hafusion_ny",
                  "chicago": "hafusion_chicago", "chi": "hafusion_chicago", "sf": "hafusion_sf", "sanfrancisco": "hafusion_sf",
@@ -83,8 +83,7 @@ def run(folder:Path, seeds:int=5, protocol:str|None=None, log=print):
     blocks = city_blocks(city, verbose=False)
     scores = pd.concat([evaluate(embeddings, city.labels, tasks, protocol=name), evaluate(embeddings, city.labels, tasks, protocol="spatial_blocks", groups=blocks)])
     r2 = scores[scores.metric == "r2"]
-    cell = lambda r: f"{r['mean']:.3f} ± {r['std']:.3f}" if r["n_runs"] > 1 or r["std"] > 0 else f"{r['mean']:.3f}"
-    table = pd.DataFrame({f"{t} ({p})": {row.embedding: cell(row) for _, row in r2[(r2.task == t) & (r2.protocol == p)].iterrows()}
+    table = pd.DataFrame({f"{t} ({p})": {row.embedding: mean_std(row) for _, row in r2[(r2.task == t) & (r2.protocol == p)].iterrows()}
                           for p in (name, "spatial_blocks") for t in tasks})
     means = r2.groupby(["protocol", "embedding"])["mean"].mean().unstack(0)
     table[f"mean R² ({name})"], table["mean R² (spatial_blocks)"] = means[name].round(3), means["spatial_blocks"].round(3)

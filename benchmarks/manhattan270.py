@@ -34,7 +34,7 @@ import argparse, sys, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import markdown_table, machine_note
+from results import markdown_table, machine_note, mean_std
 
 OD = "od_out_in_distributions"
 OD_UNIT = "od_out_in_unit"
@@ -141,8 +141,7 @@ def score(embeddings:dict, labels:pd.DataFrame, blocks:pd.Series|None=None)->pd.
 def _cell(s:pd.DataFrame, protocol:str, task:str, metric:str)->str:
     row = s[(s.protocol_name == protocol) & (s.task == task) & (s.metric == metric)]
     if row.empty: return ""
-    r = row.iloc[0]
-    return f"{r['mean']:.3f} ± {r['std']:.3f}" if r["n_runs"] > 1 or r["std"] > 0 else f"{r['mean']:.3f}"
+    return mean_std(row.iloc[0])
 
 def results_table(scores:pd.DataFrame)->pd.DataFrame:
     "One row per embedding: the literature protocol's R² / NMI / ARI, then R² under OD-community blocks."

@@ -67,6 +67,10 @@ def result_line(name:str, pattern:str)->str:
     if not found: raise ResultFormatError(f"benchmarks/results/{name}.md: nothing matches {pattern!r}")
     return found.group(1)
 
+def mean_std(row)->str:
+    "A row of `urbanlit.probes.evaluate` as a table cell: mean ± std, or the mean alone for one deterministic run."
+    return f"{row['mean']:.3f} ± {row['std']:.3f}" if row["n_runs"] > 1 or row["std"] > 0 else f"{row['mean']:.3f}"
+
 def markdown_table(df)->str:
     "A pipe table of a DataFrame with its index as the first column."
     header = [df.index.name or ""] + [str(c) for c in df.columns]
