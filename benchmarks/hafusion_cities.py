@@ -73,10 +73,10 @@ def run(folder:Path, seeds:int=5, protocol:str|None=None, log=print):
     name = protocol_for(folder, protocol)
     city = hafusion_to_city(folder)
     tasks = list(city.labels.columns)
-    learned = {"UrbanFusion (CLI default)": [], "MuseCL (no images)": []}
+    learned = {"UrbanFusion (default recipe)": [], "MuseCL (no images)": []}
     for seed in range(seeds):
         t = time.time()
-        learned["UrbanFusion (CLI default)"].append(pretrain_default(city, seed))
+        learned["UrbanFusion (default recipe)"].append(pretrain_default(city, seed))
         learned["MuseCL (no images)"].append(pretrain_musecl(city, seed))
         log(f"{folder.name}, seed {seed}: pre-trained in {time.time() - t:.0f} s")
     embeddings = {**learned, **raw_baselines(city)}

@@ -83,7 +83,7 @@ def pretrain_urbanfusion(city, seed:int=0, epochs:int=UF_CHOICE["epochs"], **ove
     "A trained UrbanFusion (SMF) on `UF_MODALITIES` (or `modalities=`); labels are never read."
     from urbanlit.models import UrbanFusion
     settings = {"modalities": UF_MODALITIES, **UF_SETTINGS, "recon_weight": UF_CHOICE["recon_weight"], **overrides}
-    return UrbanFusion(train=_train_config(epochs, UF_BATCH, UF_LR, seed), **settings).fit(city)
+    return UrbanFusion(train=_train_config(epochs, UF_BATCH, UF_LR, seed), members=1, output="raw", schedule="fixed", **settings).fit(city)
 
 def urbanfusion_embeddings(model, city, name:str="UrbanFusion", per_modality:bool=True)->dict[str, pd.DataFrame]:
     "The region embedding (L2-normalised h from all modalities) and, for comparison, h from each modality alone."

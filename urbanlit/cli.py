@@ -18,7 +18,7 @@ __all__ = ['MODELS', 'PRESETS', 'PROBE_PROTOCOLS', 'PROBE_NAMES', 'CONVERTERS', 
 
 # %% ../nbs/13_cli.ipynb #f7872669
 MODELS = ("urbanfusion", "musecl")  # model names accepted on the command line
-PRESETS = ("small", "released")  # model size presets: "small" runs in about a minute on a laptop CPU; "released" is the papers' configuration
+PRESETS = ("recommended", "small", "released")  # "recommended": urbanlit's default recipe (`UrbanFusionConfig()`); "small": one network, 40 epochs, for a quick look; "released": the papers' network sizes
 
 PROBE_PROTOCOLS = ("spatial_blocks", "random_kfold", "literature_m270", "hafusion_ny", "hafusion_chicago", "hafusion_sf", "musecl")  # `probe --protocol` choices
 PROBE_NAMES = ("ridge", "mlp", "mlp_small", "knn")  # `probe --probe` choices (regression)
@@ -73,7 +73,7 @@ def parse_list(value)->list|None:
     return [v.strip() for v in str(value).split(",") if v.strip()]
 
 # %% ../nbs/13_cli.ipynb #f9fe6367
-def model_config(name:str, preset:str="small", overrides:dict|None=None, seed:int=0, epochs:int|None=None, device:str|None=None, progress:bool=True):
+def model_config(name:str, preset:str="recommended", overrides:dict|None=None, seed:int=0, epochs:int|None=None, device:str|None=None, progress:bool=True):
     "The config of model `name` for a preset, with overrides from a config file's `model:` mapping."
     from urbanlit.models import UrbanFusionConfig, MuseCLConfig, ImageFeatureConfig
     from urbanlit.train import TrainConfig
@@ -81,13 +81,15 @@ def model_config(name:str, preset:str="small", overrides:dict|None=None, seed:in
     if preset not in PRESETS: raise UrbanlitInputError(f"unknown preset {preset!r}", f"use one of {list(PRESETS)}")
     loop = dict(seed=seed, device=device, progress=progress)
     if name == "urbanfusion":
-        if preset == "small":
-            base = UrbanFusionConfig(dim=64, heads=4, projection_dim=32, location_hidden=64, location_frequencies=32, recon_weight=0.5,
-                                     image=ImageFeatureConfig(image_size=32), train=TrainConfig(epochs=epochs or 40, batch_size=64, lr=1e-3, **loop))
-        else: base = UrbanFusionConfig(train=TrainConfig(epochs=epochs or 50, batch_size=256, lr=1e-4, **loop))
+        if preset == "recommended":  # the Python default; --epochs fixes the schedule (batches of 32)
+            base = UrbanFusionConfig(schedule="fixed" if epochs else "auto", train=TrainConfig(epochs=epochs or 100, batch_size=32, lr=1e-3, **loop))
+        elif preset == "small":
+            base = UrbanFusionConfig(recon_weight=0.5, members=1, schedule="fixed", image=ImageFeatureConfig(image_size=32),
+                                     train=TrainConfig(epochs=epochs or 40, batch_size=64, lr=1e-3, **loop))
+        else: base = UrbanFusionConfig.released(train=TrainConfig(epochs=epochs or 50, batch_size=256, lr=1e-4, **loop))
         cls = UrbanFusionConfig
     else:
-        if preset == "small":
+        if preset in ("recommended", "small"):  # MuseCL has one CPU-sized preset besides the paper's
             base = MuseCLConfig(street_view_backbone="resnet18", image_size=32, embed_dim=64, w2v_dim=64, w2v_epochs=10,
                                 triplet=TrainConfig(epochs=epochs or 2, batch_size=32, lr=1e-3, **loop),
                                 fusion=TrainConfig(epochs=40, batch_size=64, lr=1e-3, **loop))
@@ -124,7 +126,7 @@ def cmd_convert(format:str, folder:str, out:str, regions:str|None=None, overwrit
     print(f"wrote {city} to {out}")
     return city
 
-def cmd_pretrain(city:str, out:str, model:str="urbanfusion", preset:str="small", seed:int=0, epochs:int|None=None, device:str|None=None,
+def cmd_pretrain(city:str, out:str, model:str="urbanfusion", preset:str="recommended", seed:int=0, epochs:int|None=None, device:str|None=None,
                  overrides:dict|None=None, resume:bool=False, overwrite:bool=False, progress:bool=True):
     "Train a model on a city: OUT/checkpoint (weights + config), OUT/embeddings.parquet, OUT/log.jsonl."
     out = Path(out)
@@ -287,7 +289,7 @@ def _file_name(name:str)->str:
     import re
     return re.sub(r"[^0-9A-Za-z]+", "_", name).strip("_")
 
-def cmd_ablate(city:str, out:str, ablation:str="inference", model_dir:str|None=None, preset:str="small", seeds:int=3, train_seeds:int=2,
+def cmd_ablate(city:str, out:str, ablation:str="inference", model_dir:str|None=None, preset:str="recommended", seeds:int=3, train_seeds:int=2,
                tasks=None, epochs:int|None=None, protocol:str="spatial_blocks", overwrite:bool=False, device:str|None=None):
     "Run an ablation (modality subsets at inference, or a training ablation) and write its table and chart."
     from urbanlit.ablations import ablate_inference, ablate_training, STANDARD_ABLATIONS
@@ -333,7 +335,7 @@ def cmd_demo(out:str="urbanlit-demo", city:str|None=None, units:int=300, seed:in
         if data.labels is None: raise UrbanlitInputError(f"city {city} has no labels to evaluate against", "add labels.parquet")
         tasks = [c for c in data.labels.columns if pd.api.types.is_numeric_dtype(data.labels[c])]
         print(f"2/5 training UrbanFusion on {data.n_units} units ({', '.join(data.modalities)})")
-        uf = UrbanFusion(model_config("urbanfusion", "small", seed=seed, epochs=epochs, device=device)).fit(data, out_dir=work/"urbanfusion")
+        uf = UrbanFusion(model_config("urbanfusion", "recommended", seed=seed, epochs=epochs, device=device)).fit(data, out_dir=work/"urbanfusion")
         embeddings = {"UrbanFusion": uf.transform(data)}
         has_musecl_inputs = not skip_musecl and "poi" in data.modalities and any(k in IMAGE_KINDS for k in data.modalities.values())
         if has_musecl_inputs:
@@ -403,8 +405,8 @@ def build_parser()->argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true")
     p = add("pretrain", "Train UrbanFusion or MuseCL on a city directory; writes a checkpoint and the embeddings.", cmd_pretrain)
     p.add_argument("--city", required=True, help="city directory"); p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--model", default="urbanfusion", help=f"one of {list(MODELS)}"); p.add_argument("--preset", default="small", help=f"one of {list(PRESETS)}")
-    p.add_argument("--seed", type=int, default=0); p.add_argument("--epochs", type=int, help="training epochs (default: the preset's)")
+    p.add_argument("--model", default="urbanfusion", help=f"one of {list(MODELS)}"); p.add_argument("--preset", default="recommended", choices=PRESETS, help="recommended: the default recipe (network sizes, batch and epochs scaled to the city); small: one network, 40 epochs; released: the paper's network sizes (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0); p.add_argument("--epochs", type=int, help="training epochs (default: the preset's; recommended: from the number of units)")
     p.add_argument("--device", help="cpu, cuda, mps (default: best available; $URBANLIT_DEVICE)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run of the same command"); p.add_argument("--overwrite", action="store_true")
     p = add("embed", "Embed a city with a trained UrbanFusion from any subset of its modalities (GeoParquet-ready Parquet).", cmd_embed)
@@ -436,7 +438,7 @@ def build_parser()->argparse.ArgumentParser:
     p = add("ablate", "Run an ablation: modality subsets at inference, or a training ablation (modalities, mask_ratio, depth, pooling, recon_weight, missing).", cmd_ablate)
     p.add_argument("--city", required=True); p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--ablation", default="inference"); p.add_argument("--model-dir", help="trained UrbanFusion for the inference ablation (default: train one)")
-    p.add_argument("--preset", default="small"); p.add_argument("--seeds", type=int, default=3, help="probe seeds"); p.add_argument("--train-seeds", type=int, default=2)
+    p.add_argument("--preset", default="recommended", choices=PRESETS, help="model preset (default: %(default)s)"); p.add_argument("--seeds", type=int, default=3, help="probe seeds"); p.add_argument("--train-seeds", type=int, default=2)
     p.add_argument("--tasks"); p.add_argument("--epochs", type=int); p.add_argument("--device"); p.add_argument("--overwrite", action="store_true")
     p.add_argument("--protocol", default="spatial_blocks", choices=list(PROBE_PROTOCOLS), help="evaluation protocol (default: %(default)s)")
     p = add("demo", "The whole pipeline on a synthetic city (or --city): models vs baselines, ablation, figures and a report.", cmd_demo)

@@ -14,9 +14,9 @@ from torch import nn
 import torch.nn.functional as F
 from .core import *
 from .data import CityData, CityDataset
-from .encoders import ImageEncoder, ModalityTokenizer, RegionFeatures
+from .encoders import ImageEncoder, ModalityTokenizer, RegionFeatures, check_positive_int
 from .extraction import extract_city_features
-from .poi_mobility import poi_count_features, POIWord2Vec
+from .poi_mobility import poi_count_features, mobility_features, POIWord2Vec
 from .location import LocationEncoder
 from .pairs import mobility_triplets, poi_triplets
 from .losses import InfoNCE, ReconstructionLoss, TripletLoss, fit_standardization, combine_losses
@@ -24,7 +24,8 @@ from .fusion import TransformerFusion, AttentiveFusion, smf_views, masked_mean
 from .train import TrainConfig, train, save_checkpoint, load_checkpoint, read_checkpoint_state, gather_with_grad, dist_info
 
 # %% auto #0
-__all__ = ['ImageFeatureConfig', 'modality_features', 'JSONConfig', 'UrbanFusionConfig', 'config_differences', 'UrbanFusionNet',
+__all__ = ['COUNT_TRANSFORMS', 'OUTPUTS', 'SCHEDULES', 'ImageFeatureConfig', 'is_count_matrix', 'modality_features', 'JSONConfig',
+           'UrbanFusionConfig', 'auto_schedule', 'config_differences', 'UrbanFusionNet', 'UrbanFusionEnsemble',
            'urbanfusion_loss', 'FeatureTable', 'UrbanFusion', 'MuseCLConfig', 'BranchEncoder', 'UnitInputs',
            'TripletBatches', 'triplet_stage_loss', 'MuseCLFusion', 'musecl_fusion_loss', 'MuseCL']
 
@@ -38,8 +39,16 @@ class ImageFeatureConfig:
     batch_size:int=64 # images per batch during extraction
     seed:int=0 # initialisation seed when `weights` is None, so fit and transform use the same random encoder
 
+COUNT_TRANSFORMS = ("log1p", "none")  # how UrbanFusion reads count vectors (a vector modality whose values are all non-negative integers)
+
+def is_count_matrix(values:np.ndarray)->bool:
+    "True when every finite value is a non-negative integer: POI, land-use or trip counts."
+    v = np.asarray(values, np.float64)
+    v = v[np.isfinite(v)]
+    return bool(len(v)) and bool((v >= 0).all() and (v == np.round(v)).all())
+
 def _features_of(city:CityData, name:str, poi_categories:list|None=None, image:ImageFeatureConfig|None=None,
-                 cache_dir:str|Path|None=None, progress:bool=True)->RegionFeatures:
+                 cache_dir:str|Path|None=None, progress:bool=True, count_transform:str="log1p")->RegionFeatures:
     kind = city.modalities[name]
     ids = city.region_ids
     if kind == "coords":
@@ -47,17 +56,19 @@ def _features_of(city:CityData, name:str, poi_categories:list|None=None, image:I
         available = np.isfinite(lonlat).all(1)
         return RegionFeatures(np.where(available[:, None], lonlat, 0.0), ids, available, ["lon", "lat"], name)
     if kind == "poi": return poi_count_features(city, transform="log1p", categories=poi_categories, name=name)
-    if kind == "mobility":
-        by_hour = "hour" in city.mobility.columns
-        flows = city.flows(by_hour=by_hour)
-        cols = [c for c in flows.columns if "_h" in c] if by_hour else ["outflow", "inflow"]
-        values = np.log1p(flows[cols].to_numpy(float))
-        available = flows[["outflow", "inflow"]].to_numpy().sum(1) > 0
-        return RegionFeatures(np.where(available[:, None], values, 0.0), ids, available, cols, name)
+    if kind == "mobility":  # where trips go and come from, not only how many (unit-length distributions + log totals)
+        f = mobility_features(city, kind="destinations", name=name)
+        if "hour" not in city.mobility.columns: return f
+        flows = city.flows(by_hour=True)  # an hourly OD table adds the log hourly out / in profile
+        hourly = [c for c in flows.columns if "_h" in c]
+        values = np.hstack([f.values, np.where(f.available[:, None], np.log1p(flows[hourly].to_numpy(float)), 0.0)])
+        return RegionFeatures(values, ids, f.available, f.columns + [f"log1p_{c}" for c in hourly], name, f.config)
     if kind == "vector":
         values, mask = city.feature(name), city.feature_masks.get(name)
         available = np.ones(len(ids), bool) if mask is None else np.asarray(mask, bool)
-        return RegionFeatures(np.where(available[:, None], np.nan_to_num(values), 0.0), ids, available, None, name)
+        values = np.where(available[:, None], np.nan_to_num(values), 0.0)
+        counts = count_transform == "log1p" and is_count_matrix(values[available])
+        return RegionFeatures(np.log1p(values) if counts else values, ids, available, None, name, {"log1p": counts})
     image = image or ImageFeatureConfig()
     with torch.random.fork_rng():
         torch.manual_seed(image.seed)
@@ -72,13 +83,15 @@ def modality_features(city:CityData, # the city
                       image:ImageFeatureConfig|None=None, # frozen image encoder for image modalities
                       cache_dir:str|Path|None=None, # where image features are cached (resumable); default a temporary directory
                       progress:bool=True, # progress bars during image feature extraction
+                      count_transform:str="log1p", # count vectors (non-negative integers) enter as log1p ("none": as they are)
                      )->dict[str, RegionFeatures]:
     "One `RegionFeatures` (values + availability) per modality of `city`."
     known = city.modalities
     modalities = list(known) if modalities is None else list(modalities)
     unknown = [m for m in modalities if m not in known]
     if unknown: raise UrbanlitInputError(f"modality {unknown[0]!r} is not in city {city.name!r}", f"use some of {list(known)}")
-    return {m: _features_of(city, m, poi_categories, image, cache_dir, progress) for m in modalities}
+    if count_transform not in COUNT_TRANSFORMS: raise UrbanlitInputError(f"`count_transform` is {count_transform!r}", f"use one of {COUNT_TRANSFORMS}")
+    return {m: _features_of(city, m, poi_categories, image, cache_dir, progress, count_transform) for m in modalities}
 
 # %% ../nbs/08_models.ipynb #617794db
 class JSONConfig:
@@ -101,28 +114,56 @@ class JSONConfig:
         config = config if config is not None else cls()
         return cls.from_dict({**config.to_dict(), **overrides}) if overrides else config
 
+OUTPUTS = ("sphere", "raw")  # UrbanFusion's embedding: on the unit sphere (where InfoNCE compares) or h as it is
+SCHEDULES = ("auto", "fixed")  # batch size and epochs: from the number of units, or `train` as given
+
 @dataclass
 class UrbanFusionConfig(JSONConfig):
-    "Settings of an UrbanFusion model (saved with its checkpoint)."
+    "Settings of an UrbanFusion model (saved with its checkpoint). The defaults are urbanlit's recipe; `released()` is the paper's network."
     modalities:list|None=None # modalities to train on (None: all the city has)
-    dim:int=768 # token width (released: 768)
+    dim:int=64 # token width (released: 768)
     depth:int=1 # Transformer blocks (released: 1)
-    heads:int=8 # attention heads (released: 8)
+    heads:int=4 # attention heads (released: 8)
     mlp_ratio:float=4.0 # Transformer MLP width / dim (released: 4)
     dropout:float=0.0 # dropout in the Transformer
     pooling:str="mean" # "mean" over available tokens (released) or "attention"
     missing:str="mask" # "mask": missing modalities excluded; "zero": released zero tokens
-    projection_dim:int=512 # contrastive head width (released: 512)
-    recon_weight:float=0.25 # λ, the share of the reconstruction loss
+    projection_dim:int=32 # contrastive head width (released: 512)
+    recon_weight:float=0.75 # λ, the share of the reconstruction loss (released: 0.25)
     smf_scheme:str="subset" # "subset" (released) or "dropout"
     smf_p:float=0.5 # "dropout": probability a modality goes to the second view
     temperature:float=0.07 # initial InfoNCE temperature
     location_sigmas:tuple=(256.0, 4096.0, 32768.0) # Fourier scales, cycles per 20,000 km (released, global: 1, 16, 256)
-    location_frequencies:int=64 # Fourier frequencies per scale
-    location_hidden:int=256 # width of each scale's MLP (released: 1024)
+    location_frequencies:int=32 # Fourier frequencies per scale
+    location_hidden:int=64 # width of each scale's MLP (released: 1024)
     location_depth:int=2 # hidden layers of each scale's MLP (released: 3)
+    count_transform:str="log1p" # vector modalities of counts (non-negative integers) enter as log1p; "none": as they are
+    members:int=5 # networks trained side by side from different initialisations; the embedding is their aligned mean (released: 1)
+    output:str="sphere" # "sphere": the embedding scaled to unit length; "raw": h as it is (released)
+    schedule:str="auto" # "auto": batch size and epochs from the number of units (`auto_schedule`); "fixed": `train` as given
     image:ImageFeatureConfig=field(default_factory=ImageFeatureConfig) # frozen encoder of image modalities
-    train:TrainConfig=field(default_factory=lambda: TrainConfig(epochs=50, batch_size=256, lr=1e-4)) # training loop
+    train:TrainConfig=field(default_factory=lambda: TrainConfig(epochs=100, batch_size=32, lr=1e-3)) # training loop
+
+    def __post_init__(self):
+        if self.output not in OUTPUTS: raise UrbanlitInputError(f"`output` is {self.output!r}", f"use one of {OUTPUTS}")
+        if self.schedule not in SCHEDULES: raise UrbanlitInputError(f"`schedule` is {self.schedule!r}", f"use one of {SCHEDULES}")
+        if self.count_transform not in COUNT_TRANSFORMS: raise UrbanlitInputError(f"`count_transform` is {self.count_transform!r}", f"use one of {COUNT_TRANSFORMS}")
+        check_positive_int(self.members, "members")
+
+    @classmethod
+    def released(cls, **overrides):
+        "The released network's sizes (768-d tokens, 8 heads, 512-d projection, λ = 0.25), one model, h as it is, a fixed schedule."
+        base = cls(dim=768, heads=8, projection_dim=512, recon_weight=0.25, location_frequencies=64, location_hidden=256, members=1,
+                   output="raw", schedule="fixed", train=TrainConfig(epochs=50, batch_size=256, lr=1e-4))
+        return cls.with_overrides(base, **overrides)
+
+def auto_schedule(n_units:int)->dict:
+    """Batch size and epochs for a city of `n_units`: about 8 batches an epoch (at least 32 units a batch, at most 256; a
+    city smaller than 32 is one batch), 100 epochs, and on big cities at most about 20,000 steps (but at least 10 epochs)."""
+    n = check_positive_int(n_units, "n_units")
+    batch = min(n, 256, max(32, math.ceil(n / 8)))
+    epochs = min(100, max(10, math.ceil(20_000 / math.ceil(n / batch))))
+    return {"batch_size": int(batch), "epochs": int(epochs)}
 
 def config_differences(expected:dict, found:dict, prefix:str="")->list[str]:
     "The dotted names of the settings that differ between two config dicts."
@@ -179,26 +220,74 @@ class UrbanFusionNet(nn.Module):
             out[f"recon_{name}"] = {m: self.reconstruct[m](h) for m in self.modalities}
         return out
 
+class UrbanFusionEnsemble(nn.Module):
+    """`config.members` UrbanFusion networks trained side by side from different initialisations. The embedding is their
+    mean after each member is rotated onto the first (orthogonal Procrustes, fitted once after training by `align`), so
+    what one initialisation happened to learn is averaged out; with `output="sphere"` every member's h and the mean are
+    scaled to unit length (InfoNCE compares projections by cosine). One member with `output="raw"` is the paper's model."""
+    def __init__(self, config:UrbanFusionConfig, input_dims:dict[str, int], stats:dict):
+        super().__init__()
+        self.modalities, self.output = list(input_dims), config.output
+        copies = lambda: {m: (torch.as_tensor(a).clone(), torch.as_tensor(b).clone()) for m, (a, b) in stats.items()}  # no shared buffers
+        self.members = nn.ModuleList([UrbanFusionNet(config, input_dims, copies()) for _ in range(config.members)])
+        self.register_buffer("rotations", torch.eye(config.dim).repeat(config.members, 1, 1))
+
+    def member_embeddings(self, features:dict[str, torch.Tensor], mask:torch.Tensor)->list[torch.Tensor]:
+        "Each member's h (B, dim), on the unit sphere when `output` is 'sphere', before rotation."
+        hs = [m(features, mask) for m in self.members]
+        return [F.normalize(h, dim=1) for h in hs] if self.output == "sphere" else hs
+
+    @torch.no_grad()
+    def align(self, table:"FeatureTable", batch_size:int=4096):
+        "Fit each member's rotation onto the first member on the units of `table` (all their modalities)."
+        if len(self.members) == 1: return self
+        device = self.rotations.device
+        parts = []
+        for start in range(0, len(table), batch_size):
+            batch = table.get_batch(np.arange(start, min(start + batch_size, len(table))))
+            parts.append(self.member_embeddings({m: v.to(device) for m, v in batch["features"].items()}, batch["mask"].to(device)))
+        hs = [torch.cat([p[k] for p in parts]).double() for k in range(len(self.members))]
+        for k, h in enumerate(hs):  # R = argmin ||h R - h_0|| over orthogonal R: U V^T of the SVD of h^T h_0
+            u, _, vt = torch.linalg.svd(h.T @ hs[0])
+            self.rotations[k] = (u @ vt).to(self.rotations.dtype)
+        return self
+
+    def forward(self, features:dict[str, torch.Tensor], # modality -> (B, d) raw features
+                mask:torch.Tensor, # (B, M) availability
+                views:list|None=None, # one pair of SMF view masks per member, for training
+               ):
+        "The embedding (B, dim); with `views`, each member's training outputs (a list)."
+        if views is not None: return [m(features, mask, views=v) for m, v in zip(self.members, views)]
+        hs = self.member_embeddings(features, mask)
+        h = torch.stack([h @ r.to(h.dtype) for h, r in zip(hs, self.rotations)]).mean(0)
+        return F.normalize(h, dim=1) if self.output == "sphere" else h
+
 def urbanfusion_loss(model, batch, generator, recon_weight:float=0.25, scheme:str="subset", p:float=0.5):
-    "SMF: two disjoint modality views per unit, InfoNCE between their projections, plus reconstruction of every modality."
+    "SMF: two disjoint modality views per unit, InfoNCE between their projections, plus reconstruction of every modality; averaged over ensemble members."
     net = model.module if hasattr(model, "module") else model  # for the loss modules and settings only
+    members = list(net.members) if isinstance(net, UrbanFusionEnsemble) else [net]
     mask = batch["mask"]
-    view_a, view_b, valid = smf_views(mask.cpu(), generator, scheme=scheme, p=p)
-    view_a, view_b, valid = view_a.to(mask.device), view_b.to(mask.device), valid.to(mask.device)
-    # units whose views cannot both be non-empty are fused whole (so fusion has input) and left out of the loss
-    view_a, view_b = torch.where(valid[:, None], view_a, mask), torch.where(valid[:, None], view_b, mask)
+    views = []
+    for _ in members:  # each member draws its own views
+        view_a, view_b, valid = (v.to(mask.device) for v in smf_views(mask.cpu(), generator, scheme=scheme, p=p))
+        # units whose views cannot both be non-empty are fused whole (so fusion has input) and left out of the loss
+        views.append((torch.where(valid[:, None], view_a, mask), torch.where(valid[:, None], view_b, mask), valid))
     # the network runs through `model` itself: under DDP only a call of the wrapper makes backward average the gradients
-    out = model(batch["features"], mask, views=(view_a, view_b))
-    z_a, z_b = out["z_a"], out["z_b"]
+    if isinstance(net, UrbanFusionEnsemble): outs = model(batch["features"], mask, views=[v[:2] for v in views])
+    else: outs = [model(batch["features"], mask, views=views[0][:2])]
     rank, world = dist_info()
-    if world > 1:  # negatives from every process; x world so DDP's gradient average equals the global loss's gradient
-        nce = net.contrastive(gather_with_grad(z_a), gather_with_grad(z_b), mask=gather_with_grad(valid.float()).bool()) * world
-    else: nce = net.contrastive(z_a, z_b, mask=valid)
-    targets = batch["features"]
-    recon_mask = mask & valid[:, None]
-    recon = sum(net.reconstruction(out[f"recon_{v}"], targets, mask=recon_mask, modalities=net.modalities) for v in "ab") / 2
-    loss = combine_losses(nce, recon, recon_weight)
-    return {"loss": loss, "infonce": nce.detach() / world, "reconstruction": recon.detach(), "valid_units": valid.float().mean()}
+    targets, total = batch["features"], {"loss": 0.0, "infonce": 0.0, "reconstruction": 0.0}
+    for member, out, (_, _, valid) in zip(members, outs, views):
+        z_a, z_b = out["z_a"], out["z_b"]
+        if world > 1:  # negatives from every process; x world so DDP's gradient average equals the global loss's gradient
+            nce = member.contrastive(gather_with_grad(z_a), gather_with_grad(z_b), mask=gather_with_grad(valid.float()).bool()) * world
+        else: nce = member.contrastive(z_a, z_b, mask=valid)
+        recon_mask = mask & valid[:, None]
+        recon = sum(member.reconstruction(out[f"recon_{v}"], targets, mask=recon_mask, modalities=member.modalities) for v in "ab") / 2
+        total["loss"] = total["loss"] + combine_losses(nce, recon, recon_weight) / len(members)
+        total["infonce"] = total["infonce"] + nce.detach() / world / len(members)
+        total["reconstruction"] = total["reconstruction"] + recon.detach() / len(members)
+    return {**total, "valid_units": views[0][2].float().mean()}
 
 class FeatureTable(torch.utils.data.Dataset):
     "Per-modality feature tensors and an availability mask held in memory; `get_batch` slices them without per-item collation."
@@ -213,12 +302,17 @@ class FeatureTable(torch.utils.data.Dataset):
     def __getitem__(self, i): return self.get_batch([i])
 
 # %% ../nbs/08_models.ipynb #76772f5a
+class _SavedOptimizer:
+    "An optimizer state read back from a checkpoint, to write it again unchanged."
+    def __init__(self, state): self.state = state
+    def state_dict(self): return self.state
+
 class UrbanFusion:
     "UrbanFusion (Mühlematter et al. 2025): SMF-trained Transformer fusion of frozen modality features; `fit` / `transform`."
     prefix = "uf"
     def __init__(self, config:UrbanFusionConfig|None=None, **overrides):
         config = UrbanFusionConfig.with_overrides(config, **overrides)
-        self.config, self.net, self.poi_categories, self.input_dims, self.history = config, None, None, None, []
+        self.config, self.net, self.poi_categories, self.input_dims, self.history, self.train_config = config, None, None, None, [], None
 
     def _training_modalities(self, city:CityData)->list[str]:
         known, has_data = city.modalities, city.availability().any()  # one availability table, not one per modality
@@ -244,16 +338,25 @@ class UrbanFusion:
             saved = read_checkpoint_state(out_dir/"checkpoint").get("model_config", {})
             diff = config_differences(c.to_dict(), saved)
             if diff: raise UrbanlitInputError(f"the checkpoint in {out_dir} was made with another config: {'; '.join(diff)}", "resume with the same config or use a new out_dir")
-        feats = modality_features(city, modalities, image=c.image, cache_dir=out_dir/"features", progress=c.train.progress)
+        feats = modality_features(city, modalities, image=c.image, cache_dir=out_dir/"features", progress=c.train.progress, count_transform=c.count_transform)
         self.poi_categories = feats["poi"].columns if "poi" in feats else None
         self.input_dims = {m: f.values.shape[1] for m, f in feats.items()}
         stats = fit_standardization({m: f.values for m, f in feats.items()}, {m: f.available for m, f in feats.items()})
-        seed_everything(c.train.seed)
-        self.net = UrbanFusionNet(c, self.input_dims, stats)
+        table = FeatureTable(feats, modalities)
+        self.train_config = c.train if c.schedule == "fixed" else dataclasses.replace(c.train, **auto_schedule(len(table)))
+        t = self.train_config
+        if t.progress: print(f"UrbanFusion on {len(table)} units: {c.members} member(s), {math.ceil(len(table) / t.batch_size)} batches of ≤ {t.batch_size} units, {t.epochs} epochs")
+        seed_everything(t.seed)
+        self.net = UrbanFusionEnsemble(c, self.input_dims, stats)
         loss = lambda model, batch, g: urbanfusion_loss(model, batch, g, c.recon_weight, c.smf_scheme, c.smf_p)
-        result = train(self.net, FeatureTable(feats, modalities), loss, c.train, out_dir=out_dir, resume=resume,
-                       extra_state=self._state(), max_steps=max_steps)
+        result = train(self.net, table, loss, t, out_dir=out_dir, resume=resume, extra_state=self._state(), max_steps=max_steps)
         self.history, self.checkpoint = result.history, result.checkpoint
+        self.net.eval()
+        self.net.align(table)
+        if result.checkpoint is not None and (result.checkpoint/"optimizer.pt").exists():  # keep the rotations with the weights
+            saved = read_checkpoint_state(result.checkpoint)
+            save_checkpoint(result.checkpoint, self.net, _SavedOptimizer(torch.load(result.checkpoint/"optimizer.pt", weights_only=False)),
+                            {k: v for k, v in saved.items() if k not in ("sha256", "state_sha256")})
         return self
 
     def _state(self)->dict:
@@ -270,14 +373,15 @@ class UrbanFusion:
                   batch_size:int=1024, # units per forward pass
                   cache_dir:str|Path|None=None, # image feature cache
                  )->pd.DataFrame:
-        "Embeddings h (one row per unit with at least one requested modality) indexed by `region_id`."
+        "Embeddings (one row per unit with at least one requested modality) indexed by `region_id`."
         self._check_fitted()
         trained = self.net.modalities
         modalities = list(trained) if modalities is None else list(modalities)
         bad = [m for m in modalities if m not in trained]
         if bad: raise UrbanlitInputError(f"the model was not trained with modality {bad[0]!r}", f"use a subset of {trained}")
         if not modalities: raise UrbanlitInputError("`modalities` is empty", f"use a non-empty subset of {trained}")
-        feats = modality_features(city, modalities, poi_categories=self.poi_categories, image=self.config.image, cache_dir=cache_dir, progress=False)
+        feats = modality_features(city, modalities, poi_categories=self.poi_categories, image=self.config.image, cache_dir=cache_dir, progress=False,
+                                  count_transform=self.config.count_transform)
         for m, f in feats.items():
             if f.values.shape[1] != self.input_dims[m]:
                 raise UrbanlitInputError(f"modality {m!r} has {f.values.shape[1]} features here but the model was trained on {self.input_dims[m]}",
@@ -317,7 +421,7 @@ class UrbanFusion:
         model.input_dims = {m: state["input_dims"][m] for m in state["modalities"]}
         model.poi_categories = state["poi_categories"]
         stats = {m: (torch.zeros(d), torch.ones(d)) for m, d in model.input_dims.items()}
-        model.net = UrbanFusionNet(model.config, model.input_dims, stats)
+        model.net = UrbanFusionEnsemble(model.config, model.input_dims, stats)
         load_checkpoint(path, model.net)
         model.net.eval()
         return model
@@ -574,7 +678,7 @@ def _ddp_fit_demo(out:str):
     from urbanlit.testing import tiny_city
     city, rank = tiny_city(), int(os.environ.get("RANK", 0))
     loop = dict(batch_size=16, lr=1e-3, progress=False, device="cpu")
-    uf = UrbanFusion(dim=32, heads=4, projection_dim=16, location_hidden=32, location_frequencies=16, modalities=["coords", "poi", "mobility"],
+    uf = UrbanFusion(dim=32, heads=4, projection_dim=16, location_hidden=32, location_frequencies=16, modalities=["coords", "poi", "mobility"], members=1, schedule="fixed",
                      train=TrainConfig(epochs=3, **loop)).fit(city, out_dir=f"{out}/uf{rank}")
     mc = MuseCL(street_view="mobility", remote_sensing="poi", k_pos=3, k_neg=5, w2v_dim=16, w2v_epochs=3, embed_dim=16,
                 triplet=TrainConfig(epochs=2, **loop), fusion=TrainConfig(epochs=3, **loop)).fit(city, out_dir=f"{out}/musecl{rank}")

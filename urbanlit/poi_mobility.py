@@ -14,8 +14,9 @@ from .encoders import RegionFeatures, check_finite, check_positive_int, aligned_
 from .pairs import k_nearest
 
 # %% auto #0
-__all__ = ['POI_COUNT_TRANSFORMS', 'MOBILITY_FEATURE_KINDS', 'poi_count_features', 'stable_hash', 'tokenize', 'poi_token_lists',
-           'POIWord2Vec', 'od_matrix', 'mobility_features', 'smooth_over_trips', 'smooth_over_neighbours']
+__all__ = ['POI_COUNT_TRANSFORMS', 'MOBILITY_FEATURE_KINDS', 'MAX_DESTINATIONS', 'poi_count_features', 'stable_hash', 'tokenize',
+           'poi_token_lists', 'POIWord2Vec', 'od_matrix', 'mobility_features', 'smooth_over_trips',
+           'smooth_over_neighbours']
 
 # %% ../nbs/04b_poi_mobility.ipynb #225a6ffd
 def _city(source, region_ids, what:str):
@@ -129,7 +130,8 @@ class POIWord2Vec:
         return self.fit(documents).transform(documents)
 
 # %% ../nbs/04b_poi_mobility.ipynb #321503dd
-MOBILITY_FEATURE_KINDS = ("totals", "vectors", "distributions")
+MOBILITY_FEATURE_KINDS = ("totals", "vectors", "distributions", "destinations")
+MAX_DESTINATIONS = 1024  # "destinations": wider outflow / inflow rows are randomly projected to this many columns each
 
 def od_matrix(od:pd.DataFrame, # one row per origin-destination pair: origin, destination, count[, hour]
               region_ids, # the units; rows and columns follow this order
@@ -139,7 +141,7 @@ def od_matrix(od:pd.DataFrame, # one row per origin-destination pair: origin, de
 
 def mobility_features(source, # a CityData, or an OD table (origin, destination, count)
                       region_ids=None, # the units, in output order (with a table)
-                      kind:str="distributions", # "totals", "vectors" or "distributions"
+                      kind:str="distributions", # "totals", "vectors", "distributions" or "destinations" (unit-length distributions + log totals)
                       log1p:bool=False, # log(1 + x) of the counts (totals and vectors)
                       name:str|None=None, # feature name; default "mobility_<kind>"
                      )->RegionFeatures:
@@ -147,6 +149,7 @@ def mobility_features(source, # a CityData, or an OD table (origin, destination,
     if kind not in MOBILITY_FEATURE_KINDS: raise UrbanlitInputError(f"`kind` is {kind!r}", f"use one of {MOBILITY_FEATURE_KINDS}")
     city = _city(source, region_ids, "mobility")
     n,ids = city.n_units,city.region_ids
+    if kind == "destinations": return _destinations(city, name or "mobility_destinations")
     if kind != "totals" and n > MAX_DENSE_UNITS:
         raise UrbanlitInputError(f"dense ({n}, {2*n}) mobility {kind} are too large", "use `od_matrix(...)` (sparse) or `city.flow_distributions(sparse=True)`")
     flows = city.flows()[["outflow", "inflow"]]
@@ -158,6 +161,30 @@ def mobility_features(source, # a CityData, or an OD table (origin, destination,
         values,cols = np.hstack([m.toarray(), m.T.toarray()]),[f"out_{r}" for r in ids] + [f"in_{r}" for r in ids]
     if log1p and kind != "distributions": values = np.log1p(values)
     return RegionFeatures(values, ids, available, cols, name or f"mobility_{kind}", {"kind": kind, "log1p": log1p})
+
+
+def _unit_rows(m):
+    "Sparse rows scaled to unit Euclidean length (zero rows stay zero)."
+    norm = np.sqrt(np.asarray(m.multiply(m).sum(1)).ravel())
+    return sparse.diags(np.divide(1.0, norm, out=np.zeros_like(norm), where=norm > 0)) @ m
+
+def _destinations(city, name:str, max_width:int=MAX_DESTINATIONS, seed:int=0)->RegionFeatures:
+    """Where each region's trips go and where its arrivals come from, and how many: the outflow and inflow distributions,
+    each scaled to unit length (so the cosine of two regions' rows is how alike their destinations are), then log1p of
+    the out / in totals. Above `max_width` regions each half is projected onto `max_width` sparse random directions
+    (Johnson-Lindenstrauss: cosines are kept approximately), so the width stays bounded on any city."""
+    from sklearn.random_projection import SparseRandomProjection
+    n, ids = city.n_units, city.region_ids
+    m = _flow_matrix(city)
+    halves = [_unit_rows(m.tocsr()), _unit_rows(m.T.tocsr())]
+    if n > max_width:
+        proj = SparseRandomProjection(max_width, dense_output=True, random_state=seed).fit(halves[0])
+        halves, cols = [proj.transform(h) for h in halves], [f"{d}_rp{i}" for d in ("out", "in") for i in range(max_width)]
+    else: halves, cols = [h.toarray() for h in halves], [f"out_{r}" for r in ids] + [f"in_{r}" for r in ids]
+    totals = city.flows()[["outflow", "inflow"]].to_numpy(float)
+    values = np.hstack(halves + [np.log1p(totals)]).astype(np.float32)
+    return RegionFeatures(values, ids, (totals > 0).any(1), cols + ["log1p_outflow", "log1p_inflow"], name,
+                          {"kind": "destinations", "projected": n > max_width})
 
 # %% ../nbs/04b_poi_mobility.ipynb #41df55a1
 def _lazy_walk(x:np.ndarray, # (N, d) values to smooth

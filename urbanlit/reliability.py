@@ -120,7 +120,7 @@ def pipeline_config(epochs:int=4, # training epochs (4 steps each on the tiny ci
     "The small UrbanFusion config of `reliability_pipeline`: CPU, a checkpoint after every step."
     from urbanlit.models import UrbanFusionConfig, ImageFeatureConfig
     from urbanlit.train import TrainConfig
-    return UrbanFusionConfig(dim=32, heads=4, projection_dim=16, location_hidden=32, location_frequencies=16,
+    return UrbanFusionConfig(dim=32, heads=4, projection_dim=16, location_hidden=32, location_frequencies=16, members=1, schedule="fixed",
                              image=ImageFeatureConfig(image_size=32, batch_size=8),
                              train=TrainConfig(epochs=epochs, batch_size=8, lr=1e-3, checkpoint_every=1, progress=False, device="cpu"))
 

@@ -177,9 +177,11 @@ def epoch_order(n:int, seed:int, epoch:int)->np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(n)
 
 def _batches(dataset, order, batch_size, collate_fn, rank, world):
-    for start in range(0, len(order) - batch_size + 1 if len(order) >= batch_size else 1, batch_size):
-        idx = order[start:start + batch_size]
-        idx = idx[rank::world]
+    """The epoch's units in ceil(N / batch_size) batches of nearly equal size (none larger than `batch_size`): no unit is
+    dropped. Under DDP each batch is cut to a multiple of the number of processes (every process gets as many units, as
+    gathering the negatives needs), so fewer than `world` units a batch sit out that epoch."""
+    for idx in np.array_split(order, math.ceil(len(order) / batch_size)):
+        idx = idx[:len(idx) - len(idx) % world][rank::world]
         if hasattr(dataset, "get_batch"): yield dataset.get_batch(idx)
         else: yield collate_fn([dataset[int(i)] for i in idx])
 
@@ -212,7 +214,7 @@ def train(model:nn.Module, # the model; trained in place
     core = model
     if world > 1: model = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     optimizer = torch.optim.AdamW(core.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    batches_per_epoch = max(1, len(dataset) // config.batch_size)
+    batches_per_epoch = math.ceil(len(dataset) / config.batch_size)  # the last units are not dropped (`_batches`)
     steps_per_epoch = max(1, batches_per_epoch // config.accumulate)
     total_steps = steps_per_epoch * config.epochs
     warmup_steps = int(config.warmup if config.warmup >= 1 else round(config.warmup * total_steps))
