@@ -417,6 +417,9 @@ class UrbanFusion:
         if config is not None:
             diff = config_differences(config.to_dict(), state["model_config"])
             if diff: raise UrbanlitInputError(f"the checkpoint at {path} was made with another config: {'; '.join(diff)}", "load it without `config` or retrain")
+        if "members" not in state["model_config"]:  # written before the default recipe: one network, other inputs
+            raise UrbanlitInputError(f"{path} was written by an older urbanlit (one network; mobility as two totals, counts as they are)",
+                                     "retrain it with this version (`urbanlit pretrain`, or `UrbanFusion().fit`)")
         model = cls(UrbanFusionConfig.from_dict(state["model_config"]))
         model.input_dims = {m: state["input_dims"][m] for m in state["modalities"]}
         model.poi_categories = state["poi_categories"]
