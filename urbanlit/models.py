@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_models.ipynb #46a98bb6
 from __future__ import annotations
-import json, math, tempfile, dataclasses, typing
+import json, math, tempfile, dataclasses, typing, warnings
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 from typing import Any, Sequence
@@ -70,6 +70,9 @@ def _features_of(city:CityData, name:str, poi_categories:list|None=None, image:I
         counts = count_transform == "log1p" and is_count_matrix(values[available])
         return RegionFeatures(np.log1p(values) if counts else values, ids, available, None, name, {"log1p": counts})
     image = image or ImageFeatureConfig()
+    if image.weights is None:
+        warnings.warn(f"image modality {name!r} goes through a randomly initialised {image.backbone}: its features carry no pretrained "
+                      "knowledge. Give a local pretrained weights file: UrbanFusion(image=ImageFeatureConfig(weights=PATH))", UserWarning, stacklevel=3)
     with torch.random.fork_rng():
         torch.manual_seed(image.seed)
         encoder = ImageEncoder(image.backbone, pretrained=image.weights, input_size=image.image_size)
