@@ -1,0 +1,135 @@
+"""Which UrbanFusion recipe a label-free criterion chooses, on the two shared real cities: the default and its one-change
+neighbours, scored by what the embedding keeps of its own inputs and by how much it depends on the seed.
+
+Run: `python benchmarks/recipe_selection.py [--city chicago77|manhattan270 ...] [--seeds 3]` (from the repository
+root, with `../shared/data` beside the checkout or `$URBANLIT_SHARED_DATA` set). Writes
+`benchmarks/results/recipe_selection.md` (all cities given, in one table).
+
+The rule, fixed before any run and never reading a label:
+
+1. *retention*: `urbanlit.probes.input_retention` of the embedding against each modality's model inputs (the 16 leading
+   principal components of each input, out-of-fold Ridge(α=1) R², variance-weighted), averaged over modalities, seeds and
+   cities;
+2. *seed agreement*: linear CKA between the embeddings of two pre-training seeds, averaged over seed pairs and cities;
+3. the chosen recipe has the highest retention among the candidates whose seed agreement is at least 0.9; ties within
+   0.01 of retention go to the higher seed agreement.
+
+The label scores beside them (mean R² over the city's tasks, literature protocol and `spatial_blocks`) are reported to
+show whether the criterion points the right way; they do not enter the choice.
+"""
+from __future__ import annotations
+import argparse, itertools, sys, time, warnings
+from pathlib import Path
+import numpy as np, pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import markdown_table, machine_note
+from recipe import CITIES, load
+
+MIN_AGREEMENT, TIE = 0.9, 0.01
+
+def candidates()->dict:
+    "Name -> config overrides: the default and one change of it per row."
+    from urbanlit.models import UrbanFusionConfig
+    released = UrbanFusionConfig.released().to_dict()
+    released.pop("train")
+    return {"default": {}, "λ = 0.25": dict(recon_weight=0.25), "λ = 0.5": dict(recon_weight=0.5), "λ = 0.9": dict(recon_weight=0.9),
+            "32-d tokens": dict(dim=32, projection_dim=16), "128-d tokens": dict(dim=128, projection_dim=64), "2 blocks": dict(depth=2),
+            "one member": dict(members=1), "h as it is (no sphere)": dict(output="raw"), "count vectors as they are": dict(count_transform="none"),
+            "the released network, this schedule": {**released, "schedule": "auto"}}
+
+def linear_cka(a:np.ndarray, b:np.ndarray)->float:
+    "Linear centred kernel alignment of two embeddings of the same rows (1: equal up to rotation and scale)."
+    a, b = a - a.mean(0), b - b.mean(0)
+    cross = np.linalg.norm(a.T @ b) ** 2
+    return float(cross / (np.linalg.norm(a.T @ a) * np.linalg.norm(b.T @ b)))
+
+def retention(model, city, embedding:pd.DataFrame)->float:
+    "Mean over modalities of `input_retention`, each on the units that have the modality."
+    from urbanlit.models import modality_features
+    from urbanlit.probes import input_retention
+    feats = modality_features(city, model.net.modalities, count_transform=model.config.count_transform, progress=False)
+    scores = []
+    for name, f in feats.items():
+        rows = f.region_ids[f.available]
+        values = pd.DataFrame(f.values[f.available], index=rows)
+        scores.append(input_retention(embedding.loc[rows], {name: values})[name])
+    return float(np.mean(scores))
+
+def run(name:str, root:Path, seeds:int, log=print)->pd.DataFrame:
+    from urbanlit.models import UrbanFusion
+    from urbanlit.train import TrainConfig
+    from urbanlit.probes import evaluate, city_blocks
+    import torch
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    _, protocol, tasks = CITIES[name]
+    city = load(name, root)
+    blocks = city_blocks(city, verbose=False)
+    rows = {}
+    for cand, over in candidates().items():
+        t = time.time()
+        models = [UrbanFusion(train=TrainConfig(seed=s, progress=False, device="cpu"), **over).fit(city) for s in range(seeds)]
+        embs = [m.transform(city) for m in models]
+        ret = np.mean([retention(m, city, e) for m, e in zip(models, embs)])
+        agree = np.mean([linear_cka(embs[i].to_numpy(np.float64), embs[j].to_numpy(np.float64)) for i, j in itertools.combinations(range(seeds), 2)])
+        scores = pd.concat([evaluate({cand: embs}, city.labels, tasks, protocol=protocol),
+                            evaluate({cand: embs}, city.labels, tasks, protocol="spatial_blocks", groups=blocks)])
+        r2 = scores[scores.metric == "r2"]
+        rows[cand] = {"retention": ret, "seed agreement (CKA)": agree,
+                      **{f"mean R² ({p})": r2[r2.protocol == p]["mean"].mean() for p in (protocol, "spatial_blocks")},
+                      **{f"largest seed std ({p})": r2[r2.protocol == p]["std"].max() for p in (protocol, "spatial_blocks")}}
+        rows[cand]["seconds"] = time.time() - t
+        log(f"{name}: {cand}: retention {ret:.3f}, agreement {agree:.3f} ({time.time() - t:.0f} s)")
+    return pd.DataFrame(rows).T
+
+def choose(retention:pd.Series, agreement:pd.Series)->str:
+    "The rule of the module docstring."
+    ok = agreement[agreement >= MIN_AGREEMENT].index
+    pool = retention.loc[ok] if len(ok) else retention
+    near = pool[pool >= pool.max() - TIE].index
+    return str(agreement.loc[near].idxmax())
+
+def main(argv=None):
+    from urbanlit.data import find_shared_data
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--city", action="append", choices=list(CITIES), help="a shared city (repeatable; default both)")
+    p.add_argument("--seeds", type=int, default=3, help="pre-training seeds per candidate (at least 2, for the seed agreement)")
+    p.add_argument("--out-dir", default=str(Path(__file__).parent/"results"))
+    p.add_argument("--reuse", action="store_true", help="read a city's scores from an earlier run's recipe_selection_<city>.csv when it exists")
+    a = p.parse_args(argv)
+    if a.seeds < 2: p.error("--seeds must be at least 2")
+    root = find_shared_data()
+    if root is None: print("skipped: ../shared/data not found (set URBANLIT_SHARED_DATA)"); return
+    names = a.city or list(CITIES)
+    tables = {}
+    for n in names:  # each city's scores are kept, so cities can run in separate processes and be merged with --reuse
+        cache = Path(a.out_dir)/f"recipe_selection_{n}.csv"
+        if a.reuse and cache.is_file(): tables[n] = pd.read_csv(cache, index_col=0)
+        else:
+            tables[n] = run(n, Path(root), a.seeds)
+            cache.parent.mkdir(parents=True, exist_ok=True); tables[n].to_csv(cache)
+    ret = pd.concat([tb["retention"] for tb in tables.values()], axis=1).mean(axis=1)
+    agree = pd.concat([tb["seed agreement (CKA)"] for tb in tables.values()], axis=1).mean(axis=1)
+    chosen = choose(ret, agree)
+    seconds = {n: float(tb.pop("seconds").sum()) for n, tb in tables.items() if "seconds" in tb}
+    table = pd.DataFrame({"retention (mean over cities)": ret.round(3), "seed agreement (mean over cities)": agree.round(3)})
+    for n, tb in tables.items():
+        for col in tb.columns: table[f"{n}: {col}"] = tb[col].astype(float).round(3)
+    table.insert(0, "chosen", ["**yes**" if i == chosen else "" for i in table.index])
+    label_best = {n: {c: tb[c].astype(float).idxmax() for c in tb.columns if c.startswith("mean R²")} for n, tb in tables.items()}
+    notes = [f"- {n}, best by {c} (labels, for comparison only): {b}" for n, d in label_best.items() for c, b in d.items()]
+    cmd = " ".join(["python benchmarks/recipe_selection.py", *[f"--city {n}" for n in names], f"--seeds {a.seeds}"])
+    text = "\n".join(["# The recipe a label-free criterion chooses", "",
+        f"`{cmd}` (training and probes: " + ", ".join(f"{n} {v:.0f} s" for n, v in seconds.items()) + f"; {machine_note()}).", "",
+        "Each row is `UrbanFusion()` with one change (the first row none), trained with "
+        f"{a.seeds} seeds. *Retention*: `input_retention` of the embedding against each modality's inputs, averaged over "
+        "modalities and seeds. *Seed agreement*: linear CKA between two seeds' embeddings, averaged over pairs. Rule, fixed "
+        f"before running: the highest retention among rows with seed agreement ≥ {MIN_AGREEMENT}, ties within {TIE} to the "
+        "higher agreement. The R² columns read labels and play no part in the choice.", "",
+        f"Chosen: **{chosen}**.", "", *notes, "", markdown_table(table.rename_axis("candidate")), ""])
+    out = Path(a.out_dir)/"recipe_selection.md"
+    out.parent.mkdir(parents=True, exist_ok=True); out.write_text(text, encoding="utf-8")
+    print(text)
+
+if __name__ == "__main__": main()
