@@ -15,8 +15,8 @@ from .pairs import k_nearest
 
 # %% auto #0
 __all__ = ['POI_COUNT_TRANSFORMS', 'MOBILITY_FEATURE_KINDS', 'MAX_DESTINATIONS', 'poi_count_features', 'stable_hash', 'tokenize',
-           'poi_token_lists', 'POIWord2Vec', 'od_matrix', 'mobility_features', 'smooth_over_trips',
-           'smooth_over_neighbours']
+           'poi_token_lists', 'POIWord2Vec', 'od_matrix', 'mobility_features', 'wordllama_embedder', 'poi_texts',
+           'poi_text_features', 'with_poi_text', 'smooth_over_trips', 'smooth_over_neighbours']
 
 # %% ../nbs/04b_poi_mobility.ipynb #225a6ffd
 def _city(source, region_ids, what:str):
@@ -185,6 +185,56 @@ def _destinations(city, name:str, max_width:int=MAX_DESTINATIONS, seed:int=0)->R
     values = np.hstack(halves + [np.log1p(totals)]).astype(np.float32)
     return RegionFeatures(values, ids, (totals > 0).any(1), cols + ["log1p_outflow", "log1p_inflow"], name,
                           {"kind": "destinations", "projected": n > max_width})
+
+# %% ../nbs/04b_poi_mobility.ipynb #8d5b4bbb
+def wordllama_embedder():
+    "WordLlama's 256-d static token embeddings (MIT), read offline from the files shipped in the `wordllama` wheel."
+    optional_import("wordllama")
+    import wordllama, tokenizers
+    from pathlib import Path
+    from safetensors import safe_open
+    from wordllama.inference import WordLlamaInference
+    root = Path(wordllama.__file__).parent
+    weights, tok = root/"weights"/"l2_supercat_256.safetensors", root/"tokenizers"/"l2_supercat_tokenizer_config.json"
+    missing = [str(p) for p in (weights, tok) if not p.is_file()]
+    if missing: raise UrbanlitInputError(f"the wordllama package lacks {missing}", "reinstall it: pip install --force-reinstall wordllama")
+    with safe_open(str(weights), framework="np", device="cpu") as f: table = f.get_tensor("embedding.weight")
+    return WordLlamaInference(table, tokenizers.Tokenizer.from_file(str(tok)), binary=False)
+
+def poi_texts(pois:pd.DataFrame)->pd.Series:
+    "One text per POI: its category, name and free text (those the table has), joined by spaces."
+    parts = [pois[c].fillna("").astype(str).str.replace("_", " ") for c in ("category", "name", "text") if c in pois.columns]
+    return pd.concat(parts, axis=1).agg(" ".join, axis=1).str.split().str.join(" ")
+
+def poi_text_features(source, # a CityData, or a POI table (region_id, category[, name, text])
+                      region_ids=None, # the units, in output order (with a table)
+                      embedder=None, # anything with `embed(list_of_texts, norm=True) -> (n, d)`; None = `wordllama_embedder()`
+                      name:str="poi_text", # feature name
+                     )->RegionFeatures:
+    "Per region, the mean of its POIs' unit-length text embeddings (WordLlama by default); regions without POIs are unavailable."
+    city = _city(source, region_ids, "POI")
+    ids = city.region_ids
+    if city.pois is None or not len(city.pois):
+        raise UrbanlitInputError(f"city {city.name!r} has no POIs", "POI text needs a POI table with a category (and optionally name/text) per POI")
+    embedder = embedder or wordllama_embedder()
+    texts = poi_texts(city.pois)
+    unique = pd.Index(texts.unique())
+    vectors = np.asarray(embedder.embed(list(unique), norm=True), np.float64)  # each distinct text once
+    rows = ids.get_indexer(city.pois["region_id"])
+    sums, counts = np.zeros((len(ids), vectors.shape[1])), np.bincount(rows, minlength=len(ids))
+    np.add.at(sums, rows, vectors[unique.get_indexer(texts)])
+    available = counts > 0
+    values = np.divide(sums, counts[:, None], out=np.zeros_like(sums), where=available[:, None])
+    return RegionFeatures(values, ids, available, None, name, {"embedder": type(embedder).__name__, "dim": int(vectors.shape[1])})
+
+def with_poi_text(city:CityData, # a city with POIs
+                  name:str="poi_text", # the new vector modality
+                  embedder=None, # as in `poi_text_features`
+                 )->CityData:
+    "`city` with its POI text embedding added as a vector modality (with its availability mask)."
+    f = poi_text_features(city, embedder=embedder, name=name)
+    return CityData(city.regions, pois=city.pois, mobility=city.mobility, images=city.images, features={**city.features, name: f.values},
+                    feature_masks={**city.feature_masks, name: f.available}, labels=city.labels, name=city.name, root=city.root, image_kinds=city.image_kinds)
 
 # %% ../nbs/04b_poi_mobility.ipynb #41df55a1
 def _lazy_walk(x:np.ndarray, # (N, d) values to smooth
