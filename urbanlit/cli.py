@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_cli.ipynb #f9197fe2
 from __future__ import annotations
-import argparse, json, os, shutil, sys, time, traceback
+import argparse, dataclasses, json, os, shutil, sys, time, traceback
 from pathlib import Path
 from typing import Any, Sequence
 import numpy as np, pandas as pd
@@ -94,7 +94,9 @@ def model_config(name:str, preset:str="recommended", overrides:dict|None=None, s
             base = MuseCLConfig(street_view_backbone="resnet18", image_size=32, embed_dim=64, w2v_dim=64, w2v_epochs=10,
                                 triplet=TrainConfig(epochs=epochs or 2, batch_size=32, lr=1e-3, **loop),
                                 fusion=TrainConfig(epochs=40, batch_size=64, lr=1e-3, **loop))
-        else: base = MuseCLConfig(triplet=TrainConfig(epochs=epochs or 10, batch_size=32, lr=1e-4, **loop), fusion=TrainConfig(epochs=100, batch_size=256, lr=1e-3, **loop))
+        else:  # the paper's and release's settings, the shipped EfficientNet-Lite0 ImageNet weights standing in for the hub backbones
+            rel = MuseCLConfig.released()
+            base = MuseCLConfig.released(triplet=dataclasses.replace(rel.triplet, epochs=epochs or rel.triplet.epochs, **loop), fusion=dataclasses.replace(rel.fusion, **loop))
         cls = MuseCLConfig
     d = {**base.to_dict(), **(overrides or {})}
     if image_weights is not None:

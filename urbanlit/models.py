@@ -164,8 +164,9 @@ class UrbanFusionConfig(JSONConfig):
 
     @classmethod
     def released(cls, **overrides):
-        "The released network's sizes (768-d tokens, 8 heads, 512-d projection, λ = 0.25), one model, h as it is, a fixed schedule."
-        base = cls(dim=768, heads=8, projection_dim=512, recon_weight=0.25, location_frequencies=64, location_hidden=256, members=1,
+        "The released network: 768-d tokens, 8 heads, 512-d projection, λ = 0.25, location encoder σ (1, 16, 256) with 3 × 1024 MLPs; one model, h as it is, a fixed schedule."
+        base = cls(dim=768, heads=8, projection_dim=512, recon_weight=0.25, location_sigmas=(1.0, 16.0, 256.0), location_frequencies=64,
+                   location_hidden=1024, location_depth=3, members=1,
                    output="raw", schedule="fixed", train=TrainConfig(epochs=50, batch_size=256, lr=1e-4))
         return cls.with_overrides(base, **overrides)
 
@@ -464,6 +465,18 @@ class MuseCLConfig(JSONConfig):
     w2v_window:int=5 # word2vec context window
     temperature:float=0.07 # initial InfoNCE temperature of stage 3
     fusion:TrainConfig=field(default_factory=lambda: TrainConfig(epochs=100, batch_size=256, lr=1e-3)) # stage 3 loop
+
+    @classmethod
+    def released(cls, offline:bool=True, **overrides):
+        """MuseCL as its paper and released code set it up: ImageNet-pretrained Inception v3 (street view) and ResNet-18
+        (remote sensing), 128-d, batch 32, Adam 5e-4 at a constant rate, Euclidean triplet margin 5 with uniform negatives.
+        `offline=True` (the default here, where no hub is reachable): both branches use the shipped EfficientNet-Lite0
+        ImageNet weights as the stand-in; `offline=False`: the paper's backbones with their hub weights."""
+        sv, rs = ((("efficientnet_lite0", "efficientnet_lite0.imagenet"),) * 2 if offline else (("inception_v3", "hub"), ("resnet18", "hub")))
+        base = cls(street_view_backbone=sv[0], street_view_weights=sv[1], remote_sensing_backbone=rs[0], remote_sensing_weights=rs[1],
+                   embed_dim=128, distance="euclidean", margin=5.0, negatives="uniform",
+                   triplet=TrainConfig(epochs=10, batch_size=32, lr=5e-4, weight_decay=0.0, warmup=0, optimizer="adam", lr_schedule="constant"))
+        return cls.with_overrides(base, **overrides)
 
 # %% ../nbs/08_models.ipynb #ef3bbb4d
 class BranchEncoder(nn.Module):

@@ -27,8 +27,10 @@ class TrainConfig:
     "Settings of the training loop (saved with every checkpoint)."
     epochs:int=10 # passes over the training units
     batch_size:int=256 # units per optimizer step (per process under DDP), before accumulation
-    lr:float=1e-3 # peak learning rate of AdamW
-    weight_decay:float=0.01 # AdamW weight decay
+    lr:float=1e-3 # peak learning rate
+    weight_decay:float=0.01 # weight decay (decoupled for AdamW, L2 for Adam)
+    optimizer:str="adamw" # "adamw" or "adam" (MuseCL's release)
+    lr_schedule:str="cosine" # after warmup: "cosine" decay to 0, or "constant"
     warmup:float=0.05 # warmup length as a fraction of all steps (or a step count if >= 1)
     grad_clip:float|None=1.0 # clip the gradient norm to this (None: no clipping)
     accumulate:int=1 # batches whose gradients are summed per optimizer step
@@ -45,6 +47,8 @@ class TrainConfig:
             if not isinstance(value, int) or value < 1: raise UrbanlitInputError(f"`{name}` is {value!r}", f"pass a positive integer {name}")
         if not (self.lr > 0 and math.isfinite(self.lr)): raise UrbanlitInputError(f"`lr` is {self.lr!r}", "pass a positive learning rate, e.g. 1e-3")
         if self.warmup < 0: raise UrbanlitInputError(f"`warmup` is {self.warmup}", "pass a fraction in [0, 1) or a step count")
+        if self.optimizer not in ("adamw", "adam"): raise UrbanlitInputError(f"`optimizer` is {self.optimizer!r}", "use 'adamw' or 'adam'")
+        if self.lr_schedule not in ("cosine", "constant"): raise UrbanlitInputError(f"`lr_schedule` is {self.lr_schedule!r}", "use 'cosine' or 'constant'")
 
 def step_seed(seed:int, step:int)->int:
     "A seed for one (run seed, step) pair, so every step's randomness is reproducible on its own."
@@ -202,7 +206,7 @@ def train(model:nn.Module, # the model; trained in place
           extra_state:dict|None=None, # JSON-serialisable metadata saved with the checkpoint (e.g. the model config)
           max_steps:int|None=None, # stop after this many optimizer steps in this call (to test interruption)
          )->TrainResult:
-    "Train `model` on `dataset` with AdamW, warmup+cosine, clipping and accumulation; checkpoint, log and resume."
+    "Train `model` on `dataset` with AdamW (or Adam), warmup + cosine (or constant), clipping and accumulation; checkpoint, log and resume."
     config = config or TrainConfig()
     init_distributed()
     rank, world = dist_info()
@@ -213,7 +217,8 @@ def train(model:nn.Module, # the model; trained in place
     model.to(device)
     core = model
     if world > 1: model = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-    optimizer = torch.optim.AdamW(core.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    make = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
+    optimizer = make(core.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     batches_per_epoch = math.ceil(len(dataset) / config.batch_size)  # the last units are not dropped (`_batches`)
     steps_per_epoch = max(1, batches_per_epoch // config.accumulate)
     total_steps = steps_per_epoch * config.epochs
@@ -256,7 +261,7 @@ def train(model:nn.Module, # the model; trained in place
             started = time.perf_counter()
             torch.manual_seed(step_seed(config.seed, step) + rank)
             generator = torch.Generator().manual_seed(step_seed(config.seed, step))
-            for group in optimizer.param_groups: group["lr"] = config.lr * warmup_cosine(step, total_steps, warmup_steps)
+            for group in optimizer.param_groups: group["lr"] = config.lr * (warmup_cosine(step, total_steps, warmup_steps) if config.lr_schedule == "cosine" else min(1.0, (step + 1) / max(1, warmup_steps)))
             optimizer.zero_grad(set_to_none=True)
             metrics, units = {}, 0
             for micro in range(config.accumulate):
