@@ -84,25 +84,62 @@ def satellite_city(root:Path):
                            index=regions.index)
     return CityData(regions, images={"satellite": images}, labels=targets, name="satellite24"), labels
 
+def musecl_finetune(city, seeds:int, log=print)->dict:
+    """MuseCL's stage-1 triplet training of its remote-sensing branch (EfficientNet-Lite0 + 128-d head, the released
+    optimiser: Adam 5e-4, Euclidean margin 5, uniform negatives, 10 epochs) on the 24 tiles, from the ImageNet weights and
+    from a random initialisation. The tiles have no POIs, so the pairs come from geography instead of MuseCL's POI
+    similarity: each tile's 3 nearest tiles are its positives (`distance_triplets`). Returns name -> embeddings per seed."""
+    import torch
+    from urbanlit.losses import TripletLoss
+    from urbanlit.models import BranchEncoder, MuseCLConfig, TripletBatches, UnitInputs, triplet_stage_loss
+    from urbanlit.pairs import distance_triplets
+    from urbanlit.encoders import image_weights
+    from urbanlit.train import train
+    import dataclasses
+    config, ref = MuseCLConfig.paper(), image_weights(PRETRAINED)
+    out = {}
+    for kind, weights in (("pretrained", PRETRAINED), ("random", None)):
+        t, runs = time.time(), []
+        for s in range(seeds):
+            torch.manual_seed(s)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                branch = BranchEncoder("image", config.embed_dim, "efficientnet_lite0", weights)
+            for key in ("mean", "std", "crop_pct", "interpolation"): setattr(branch.image.config, key, getattr(ref, key))  # only the weights differ
+            index = distance_triplets(city.coords(), k_pos=3, seed=s)
+            data = TripletBatches(index, UnitInputs(city, "satellite", None, transform=branch.image.transform), seed=s)
+            loop = dataclasses.replace(config.triplet, seed=s, progress=False, device="cpu")
+            train(branch, data, triplet_stage_loss(TripletLoss(config.distance, config.margin)), loop)
+            branch.eval()
+            with torch.inference_mode():
+                runs.append(branch(data.inputs(np.arange(city.n_units))["x"]).numpy().astype(np.float64))
+        out[f"MuseCL triplet fine-tuning (proximity pairs), from {kind} weights"] = runs
+        log(f"satellite: MuseCL fine-tuning from {kind} weights, {seeds} seeds in {time.time() - t:.0f} s")
+    return out
+
 def satellite_probe(root:Path, seeds:int, uf_seeds:int, log=print)->pd.DataFrame:
     import torch
     from urbanlit.models import UrbanFusion, ImageFeatureConfig
+    from urbanlit.location import location_features
     from urbanlit.train import TrainConfig
     city, labels = satellite_city(root)
     paths = list(city.images["satellite"].path.map(Path))
     tasks = list(city.labels.columns)
     embs = {"frozen features, pretrained": [features(encoder("pretrained"), paths)],
             "frozen features, random": [features(encoder("random", s), paths) for s in range(seeds)],
-            "coordinates (raw lon, lat)": [city.coords()]}
-    for kind, weights in (("pretrained", PRETRAINED), ("random", None)):
+            "coordinates (raw lon, lat)": [city.coords()],
+            "coordinates through GeoCLIP's pretrained location encoder (frozen, 512 features)": [location_features(city.coords())]}
+    for kind, weights, location in (("pretrained", PRETRAINED, "rff"), ("random", None, "rff"), ("pretrained", PRETRAINED, "geoclip")):
         t = time.time()
         image = ImageFeatureConfig(weights=weights, backbone=None if weights else "efficientnet_lite0")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            runs = [UrbanFusion(image=image, train=TrainConfig(seed=s, progress=False, device="cpu")).fit(city)
+            runs = [UrbanFusion(image=image, location_encoder=location, train=TrainConfig(seed=s, progress=False, device="cpu")).fit(city)
                     for s in range(uf_seeds)]
-            embs[f"UrbanFusion (default recipe), {kind} image tokens"] = [m.transform(city).to_numpy(np.float64) for m in runs]
-        log(f"satellite: UrbanFusion, {kind} image tokens, {uf_seeds} seeds in {time.time() - t:.0f} s")
+            name = f"UrbanFusion (default recipe), {kind} image tokens" + (", GeoCLIP coordinates" if location == "geoclip" else "")
+            embs[name] = [m.transform(city).to_numpy(np.float64) for m in runs]
+        log(f"satellite: {name}, {uf_seeds} seeds in {time.time() - t:.0f} s")
+    embs.update(musecl_finetune(city, uf_seeds, log))
     rows = {}
     for name, runs in embs.items():
         scores = np.array([[loo_ridge(x, city.labels[t].to_numpy()) for t in tasks] for x in runs])

@@ -38,7 +38,7 @@ def without_destinations(city):
 def ablations(city)->dict:
     "Name -> (city, config overrides): one design choice of the recipe changed per row."
     from urbanlit.models import UrbanFusionConfig
-    released = UrbanFusionConfig.released().to_dict()
+    released = UrbanFusionConfig.paper().to_dict()
     released.pop("train")
     return {"one member (no ensemble)": (city, dict(members=1)),
             "h as it is (not on the unit sphere)": (city, dict(output="raw")),

@@ -31,7 +31,7 @@ MIN_AGREEMENT, TIE = 0.9, 0.01
 def candidates()->dict:
     "Name -> config overrides: the default and one change of it per row."
     from urbanlit.models import UrbanFusionConfig
-    released = UrbanFusionConfig.released().to_dict()
+    released = UrbanFusionConfig.paper().to_dict()
     released.pop("train")
     return {"default": {}, "λ = 0.25": dict(recon_weight=0.25), "λ = 0.5": dict(recon_weight=0.5), "λ = 0.9": dict(recon_weight=0.9),
             "32-d tokens": dict(dim=32, projection_dim=16), "128-d tokens": dict(dim=128, projection_dim=64), "2 blocks": dict(depth=2),

@@ -34,7 +34,7 @@ for m, d in dims.items():
 mods = list(feats)
 stats = fit_standardization({m: f.values for m, f in feats.items()}, {m: f.available for m, f in feats.items()})
 amp = device.type == "cuda"
-cfg = UrbanFusionConfig.released(train=TrainConfig(epochs=1, batch_size=args.batch, progress=False, device=str(device), amp=amp))
+cfg = UrbanFusionConfig.paper(train=TrainConfig(epochs=1, batch_size=args.batch, progress=False, device=str(device), amp=amp))
 table = FeatureTable(feats, mods)
 steps = args.units // args.batch
 

@@ -18,7 +18,7 @@ __all__ = ['MODELS', 'PRESETS', 'PROBE_PROTOCOLS', 'PROBE_NAMES', 'CONVERTERS', 
 
 # %% ../nbs/13_cli.ipynb #f7872669
 MODELS = ("urbanfusion", "musecl")  # model names accepted on the command line
-PRESETS = ("recommended", "small", "released")  # "recommended": urbanlit's default recipe (`UrbanFusionConfig()`); "small": one network, 40 epochs, for a quick look; "released": the papers' network sizes
+PRESETS = ("recommended", "small", "paper")  # "recommended": urbanlit's default recipe (`UrbanFusionConfig()`); "small": one network, 40 epochs, for a quick look; "paper": each paper's configuration (`*Config.paper()`)
 
 PROBE_PROTOCOLS = ("spatial_blocks", "random_kfold", "literature_m270", "hafusion_ny", "hafusion_chicago", "hafusion_sf", "musecl")  # `probe --protocol` choices
 PROBE_NAMES = ("ridge", "mlp", "mlp_small", "knn")  # `probe --probe` choices (regression)
@@ -87,7 +87,7 @@ def model_config(name:str, preset:str="recommended", overrides:dict|None=None, s
         elif preset == "small":
             base = UrbanFusionConfig(recon_weight=0.5, members=1, schedule="fixed", image=ImageFeatureConfig(image_size=32),
                                      train=TrainConfig(epochs=epochs or 40, batch_size=64, lr=1e-3, **loop))
-        else: base = UrbanFusionConfig.released(train=TrainConfig(epochs=epochs or 50, batch_size=256, lr=1e-4, **loop))
+        else: base = UrbanFusionConfig.paper(train=TrainConfig(epochs=epochs or 50, batch_size=256, lr=1e-4, **loop))
         cls = UrbanFusionConfig
     else:
         if preset in ("recommended", "small"):  # MuseCL has one CPU-sized preset besides the paper's
@@ -95,8 +95,8 @@ def model_config(name:str, preset:str="recommended", overrides:dict|None=None, s
                                 triplet=TrainConfig(epochs=epochs or 2, batch_size=32, lr=1e-3, **loop),
                                 fusion=TrainConfig(epochs=40, batch_size=64, lr=1e-3, **loop))
         else:  # the paper's and release's settings, the shipped EfficientNet-Lite0 ImageNet weights standing in for the hub backbones
-            rel = MuseCLConfig.released()
-            base = MuseCLConfig.released(triplet=dataclasses.replace(rel.triplet, epochs=epochs or rel.triplet.epochs, **loop), fusion=dataclasses.replace(rel.fusion, **loop))
+            rel = MuseCLConfig.paper()
+            base = MuseCLConfig.paper(triplet=dataclasses.replace(rel.triplet, epochs=epochs or rel.triplet.epochs, **loop), fusion=dataclasses.replace(rel.fusion, **loop))
         cls = MuseCLConfig
     d = {**base.to_dict(), **(overrides or {})}
     if image_weights is not None:
@@ -417,7 +417,7 @@ def build_parser()->argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true")
     p = add("pretrain", "Train UrbanFusion or MuseCL on a city directory; writes a checkpoint and the embeddings.", cmd_pretrain)
     p.add_argument("--city", required=True, help="city directory"); p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--model", default="urbanfusion", help=f"one of {list(MODELS)}"); p.add_argument("--preset", default="recommended", choices=PRESETS, help="recommended: the default recipe (network sizes, batch and epochs scaled to the city); small: one network, 40 epochs; released: the paper's network sizes (default: %(default)s)")
+    p.add_argument("--model", default="urbanfusion", help=f"one of {list(MODELS)}"); p.add_argument("--preset", default="recommended", choices=PRESETS, help="recommended: the default recipe (network sizes, batch and epochs scaled to the city); small: one network, 40 epochs; paper: each paper's configuration, field by field (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0); p.add_argument("--epochs", type=int, help="training epochs (default: the preset's; recommended: from the number of units)")
     p.add_argument("--device", help="cpu, cuda, mps (default: best available; $URBANLIT_DEVICE)")
     p.add_argument("--image-weights", metavar="NAME|PATH", help="pretrained weights of every image encoder: a registry name (efficientnet_lite0.imagenet), a local file, 'hub' or 'timm:<name>' (default: random, with a warning)")

