@@ -39,9 +39,10 @@ def setting_name(subset:Sequence[str])->str:
 def with_coordinates(embedding:pd.DataFrame, # embeddings indexed by region_id
                      city:CityData, # the city (for its unit centroids)
                     )->pd.DataFrame:
-    "`embedding` with the units' raw (lon, lat) appended as two columns (the probe input the UrbanFusion reviewers objected to)."
+    "`embedding` with the units' raw (lon, lat) appended as two columns (the probe input the UrbanFusion reviewers objected to); all-NaN rows stay all-NaN."
     coords = pd.DataFrame(city.coords(), index=city.region_ids, columns=["probe_lon", "probe_lat"]).reindex(embedding.index)
     if coords.isna().any().any(): raise UrbanlitInputError("some units have no coordinates to append", "use a city with geometry, or do not append coordinates")
+    coords[embedding.isna().all(axis=1)] = np.nan  # a unit without an embedding stays without one
     return pd.concat([embedding, coords], axis=1)
 
 def ablate_inference(model, # a fitted UrbanFusion or MuseCL

@@ -172,7 +172,9 @@ def cmd_embed(model_dir:str, city:str, out:str, modalities=None, overwrite:bool=
     model = UrbanFusion.load(ckpt)
     emb = model.transform(load_city(city), modalities=parse_list(modalities))
     with atomic_path(out) as tmp: emb.to_parquet(tmp)
-    print(f"wrote {len(emb)} embeddings ({emb.shape[1]}-d) from {parse_list(modalities) or model.net.modalities} to {out}")
+    missing = int(emb.isna().all(axis=1).sum())
+    print(f"wrote {len(emb) - missing} embeddings ({emb.shape[1]}-d) from {parse_list(modalities) or model.net.modalities} to {out}"
+          + (f"; {missing} unit(s) without those modalities are NaN rows" if missing else ""))
     return emb
 
 def read_embeddings(path:str|Path)->pd.DataFrame:
@@ -400,6 +402,8 @@ def demo_report(city, table:pd.DataFrame, ablation:pd.DataFrame, figures:list, s
 def build_parser()->argparse.ArgumentParser:
     "The `urbanlit` argument parser with one sub-command per job."
     parser = argparse.ArgumentParser(prog="urbanlit", description="Multimodal urban representation learning: UrbanFusion and MuseCL, end to end.")
+    from urbanlit import __version__
+    parser.add_argument("--version", action="version", version=f"urbanlit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     def add(name, help, fn):
         p = sub.add_parser(name, help=help, description=help)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib, json, os
 from dataclasses import dataclass, asdict, is_dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 import numpy as np
 import pandas as pd
 import torch
@@ -18,8 +18,8 @@ from .data import as_region_ids, check_known_ids, require_columns, file_sha256
 from .encoders import feature_paths, feature_sidecar, save_npy_atomic, check_positive_int
 
 # %% auto #0
-__all__ = ['ImageFiles', 'unit_batches', 'encoder_fingerprint', 'ExtractionResult', 'verify_features', 'extract_image_features',
-           'extract_city_features']
+__all__ = ['ImageFiles', 'unit_batches', 'encoder_fingerprint', 'ExtractionResult', 'verify_features', 'prefetched',
+           'extract_image_features', 'extract_city_features']
 
 # %% ../nbs/04a_extraction.ipynb #ff38ae8a
 class ImageFiles(Dataset):
@@ -100,6 +100,19 @@ def verify_features(root:str|Path, # directory holding `features/<name>.*`
     if list(values.shape) != list(side.get("shape", values.shape)) or mask.shape != values.shape[:1]:
         raise UrbanlitInputError(f"features '{name}': shape {values.shape} / mask {mask.shape} differ from the sidecar's {side.get('shape')}", redo)
     return values, mask, side
+
+# %% ../nbs/04a_extraction.ipynb #0a8dd723
+def prefetched(items:Iterable, # any iterable (e.g. a DataLoader without workers)
+              )->Iterator:
+    "Yield the items of `items` in order, the next one prepared in a background thread while the caller works on the current one."
+    from concurrent.futures import ThreadPoolExecutor
+    finished = object()
+    with ThreadPoolExecutor(1, thread_name_prefix="urbanlit-prefetch") as pool:
+        source = iter(items)
+        pending = pool.submit(next, source, finished)
+        while (item := pending.result()) is not finished:
+            pending = pool.submit(next, source, finished)
+            yield item
 
 # %% ../nbs/04a_extraction.ipynb #fcf9177f
 def _prepare_images(images, region_ids):
@@ -190,7 +203,7 @@ def extract_image_features(encoder:nn.Module, # image encoder (an `ImageEncoder`
     bar = tqdm(total=n, initial=int(done.sum()), desc=f"features/{name}", unit="unit", disable=not progress)
     try:
         with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda"):
-            for b,(units,x) in enumerate(zip(batches, loader)):
+            for b,(units,x) in enumerate(zip(batches, loader if num_workers else prefetched(loader))):
                 x = x.to(dev, non_blocking=True)
                 if x.ndim == 4: x = x.contiguous(memory_format=torch.channels_last)
                 feats = encoder(x).float().cpu()

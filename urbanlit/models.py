@@ -27,8 +27,9 @@ from .train import TrainConfig, train, save_checkpoint, load_checkpoint, read_ch
 __all__ = ['COUNT_TRANSFORMS', 'LOCATION_ENCODERS', 'OUTPUTS', 'SCHEDULES', 'ImageFeatureConfig', 'is_count_matrix',
            'check_location_encoder', 'modality_features', 'JSONConfig', 'UrbanFusionConfig', 'auto_schedule',
            'config_differences', 'UrbanFusionNet', 'UrbanFusionEnsemble', 'urbanfusion_loss', 'FeatureTable',
-           'UrbanFusion', 'MuseCLConfig', 'BranchEncoder', 'UnitInputs', 'TripletBatches', 'triplet_stage_loss',
-           'MuseCLFusion', 'musecl_fusion_loss', 'MuseCL']
+           'check_city', 'as_modality_list', 'embedding_frame', 'ModelAPI', 'UrbanFusion', 'MuseCLConfig',
+           'BranchEncoder', 'UnitInputs', 'TripletBatches', 'triplet_stage_loss', 'MuseCLFusion', 'musecl_fusion_loss',
+           'MuseCL']
 
 # %% ../nbs/08_models.ipynb #2be00c17
 @dataclass
@@ -176,6 +177,20 @@ class UrbanFusionConfig(JSONConfig):
         if self.count_transform not in COUNT_TRANSFORMS: raise UrbanlitInputError(f"`count_transform` is {self.count_transform!r}", f"use one of {COUNT_TRANSFORMS}")
         check_positive_int(self.members, "members")
         check_location_encoder(self.location_encoder)
+
+    @classmethod
+    def with_overrides(cls, config=None, **overrides):
+        """`config` (default: the recipe) with `overrides` applied. Settings of the training loop (`epochs`, `batch_size`, `lr`,
+        `seed`, `device`, `progress`, ... of `TrainConfig`) may be given directly and go to `train`; `epochs` or `batch_size`
+        given so also fix the schedule (`schedule="fixed"`), since the recipe's schedule would otherwise replace them."""
+        loop_names = {f.name for f in fields(TrainConfig)} - {f.name for f in fields(cls)}
+        loop = {k: overrides.pop(k) for k in list(overrides) if k in loop_names}
+        if loop:
+            config = config if config is not None else cls()
+            train = overrides.pop("train", config.train)
+            overrides["train"] = dataclasses.replace(TrainConfig(**train) if isinstance(train, dict) else train, **loop)
+            if {"epochs", "batch_size"} & set(loop): overrides.setdefault("schedule", "fixed")
+        return super().with_overrides(config, **overrides)
 
     @classmethod
     def paper(cls, **overrides):
@@ -338,7 +353,51 @@ class _SavedOptimizer:
     def __init__(self, state): self.state = state
     def state_dict(self): return self.state
 
-class UrbanFusion:
+def check_city(city, # what was passed as the city
+               model:str, # the model's name, for the message
+              )->CityData:
+    "`city` if it is a `CityData`; a region table or anything else is refused with how to build one."
+    if isinstance(city, CityData): return city
+    if isinstance(city, pd.DataFrame):
+        raise UrbanlitInputError(f"{model} takes a CityData, not a {type(city).__name__} of regions",
+                                 "wrap the regions and their data: CityData(regions, pois=..., mobility=..., images=...), or CityData.load(DIR) for a city directory")
+    raise UrbanlitInputError(f"{model} takes a CityData, got {type(city).__name__}", "load one with CityData.load(DIR) or build one with CityData(regions, ...)")
+
+def as_modality_list(modalities:str|Sequence[str]|None, # one modality name, several, or None
+                    )->list[str]|None:
+    "A list of modality names: one name alone becomes a list of one (never a list of its characters); None stays None."
+    if modalities is None or isinstance(modalities, str): return None if modalities is None else [modalities]
+    return list(modalities)
+
+def embedding_frame(values:np.ndarray, # (K, d) embeddings of the units at `keep`
+                    ids:pd.Index, # every unit's region id, in output order
+                    keep:np.ndarray, # positions (in `ids`) of the K embedded units
+                    prefix:str, # column prefix ("uf", "musecl")
+                    modalities:list, # the modalities asked for, for the messages
+                   )->pd.DataFrame:
+    "One row per unit: its embedding, or NaN where the unit has none of `modalities` (a warning counts them); an error when no unit has any."
+    if len(keep) == 0: raise UrbanlitInputError(f"none of the {len(ids)} units has any of {modalities}", "embed from modalities the city has data for (see `city.availability()`)")
+    full = np.full((len(ids), values.shape[1]), np.nan, np.float32)
+    full[keep] = values
+    if len(keep) < len(ids):
+        warnings.warn(f"{len(ids) - len(keep)} of {len(ids)} units have none of {modalities}: their rows are NaN "
+                      "(the probes leave them out; `.dropna()` drops them)", stacklevel=3)
+    return pd.DataFrame(full, index=pd.Index(ids, name=INDEX_NAME), columns=[f"{prefix}{i}" for i in range(values.shape[1])])
+
+class ModelAPI:
+    "scikit-learn habits shared by urbanlit's models: `get_params` / `set_params` on the config, and `fit_transform`."
+    def get_params(self, deep:bool=True)->dict:
+        "The model's settings as a dict (its config)."
+        return self.config.to_dict()
+    def set_params(self, **params):
+        "Change settings (as the constructor's keywords); they take effect at the next `fit`."
+        self.config = type(self.config).with_overrides(self.config, **params)
+        return self
+    def fit_transform(self, city:CityData, **fit_kwargs)->pd.DataFrame:
+        "`fit(city, **fit_kwargs)`, then the embeddings of `city`."
+        return self.fit(city, **fit_kwargs).transform(city)
+
+class UrbanFusion(ModelAPI):
     "UrbanFusion (Mühlematter et al. 2025): SMF-trained Transformer fusion of frozen modality features; `fit` / `transform`."
     prefix = "uf"
     def __init__(self, config:UrbanFusionConfig|None=None, **overrides):
@@ -362,7 +421,7 @@ class UrbanFusion:
             max_steps:int|None=None, # stop after this many steps (resumable)
            )->"UrbanFusion":
         "Train on `city` with Stochastic Multimodal Fusion."
-        c = self.config
+        city, c = check_city(city, "UrbanFusion.fit"), self.config
         out_dir = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="urbanlit-uf-"))
         modalities = self._training_modalities(city)
         if resume and (out_dir/"checkpoint"/"state.json").exists():
@@ -405,10 +464,10 @@ class UrbanFusion:
                   batch_size:int=1024, # units per forward pass
                   cache_dir:str|Path|None=None, # image feature cache
                  )->pd.DataFrame:
-        "Embeddings (one row per unit with at least one requested modality) indexed by `region_id`."
+        "Embeddings of every unit, indexed by `region_id`; NaN rows (with a warning) for units that have none of `modalities`."
         self._check_fitted()
-        trained = self.net.modalities
-        modalities = list(trained) if modalities is None else list(modalities)
+        city, trained, modalities = check_city(city, "UrbanFusion.transform"), self.net.modalities, as_modality_list(modalities)
+        modalities = list(trained) if modalities is None else modalities
         bad = [m for m in modalities if m not in trained]
         if bad: raise UrbanlitInputError(f"the model was not trained with modality {bad[0]!r}", f"use a subset of {trained}")
         if not modalities: raise UrbanlitInputError("`modalities` is empty", f"use a non-empty subset of {trained}")
@@ -423,7 +482,7 @@ class UrbanFusion:
                 for m, d in self.input_dims.items()}
         table = FeatureTable(full, trained)
         keep = np.flatnonzero(table.mask.any(1).numpy())
-        if len(keep) < len(ids): print(f"{len(ids) - len(keep)} of {len(ids)} units have none of {modalities} and are left out")
+        if len(keep) == 0: return embedding_frame(np.zeros((0, self.config.dim)), ids, keep, self.prefix, modalities)  # the error
         device = next(self.net.parameters()).device
         self.net.eval()
         out = []
@@ -431,8 +490,7 @@ class UrbanFusion:
             batch = table.get_batch(keep[start:start + batch_size])
             batch = {"features": {m: v.to(device) for m, v in batch["features"].items()}, "mask": batch["mask"].to(device)}
             out.append(self.net(batch["features"], batch["mask"]).float().cpu())
-        values = torch.cat(out).numpy() if out else np.zeros((0, self.config.dim), np.float32)
-        return pd.DataFrame(values, index=pd.Index(ids[keep], name=INDEX_NAME), columns=[f"{self.prefix}{i}" for i in range(values.shape[1])])
+        return embedding_frame(torch.cat(out).numpy(), ids, keep, self.prefix, modalities)
 
     def save(self, path:str|Path)->Path:
         "Write the trained model (safetensors weights + JSON config) to the directory `path`, atomically."
@@ -540,20 +598,14 @@ class UnitInputs:
         return out
 
 class TripletBatches(torch.utils.data.Dataset):
-    "Anchors of a `TripletIndex`; `get_batch` returns anchor, positive and negative inputs drawn deterministically from the batch."
+    "Anchors of a `TripletIndex`; `get_batch` returns anchor, positive and negative inputs, drawn by `TripletIndex.draw` deterministically from the batch."
     def __init__(self, index, inputs:UnitInputs, seed:int=0):
         self.index, self.inputs, self.seed = index, inputs, seed
     def __len__(self): return len(self.index.anchors)
     def get_batch(self, rows):
         rows = np.asarray(rows)
-        rng = np.random.default_rng([self.seed, *rows[:8].tolist(), len(rows)])
-        idx = self.index
-        positive = idx.positives[rows, rng.integers(0, idx.positives.shape[1], len(rows))]
-        if idx.negatives is not None: negative = idx.negatives[rows, rng.integers(0, idx.negatives.shape[1], len(rows))]
-        else:
-            pool = np.setdiff1d(np.flatnonzero(idx.valid), idx.anchors[rows])
-            negative = pool[rng.integers(0, len(pool), len(rows))]
-        return {role: self.inputs(pos) for role, pos in (("anchor", idx.anchors[rows]), ("positive", positive), ("negative", negative))}
+        anchor, positive, negative = self.index.draw(rows, np.random.default_rng([self.seed, *rows[:8].tolist(), len(rows)]))
+        return {role: self.inputs(pos) for role, pos in (("anchor", anchor), ("positive", positive), ("negative", negative))}
 
 def triplet_stage_loss(criterion:nn.Module):
     "loss_fn for `train`: the triplet loss of a branch on (anchor, positive, negative) inputs."
@@ -587,7 +639,7 @@ def musecl_fusion_loss(model, batch, generator):
     return {"loss": net.contrastive(e_img, text, mask=both[has_image]), "pairs": both.float().sum()}
 
 # %% ../nbs/08_models.ipynb #50ed0538
-class MuseCL:
+class MuseCL(ModelAPI):
     "MuseCL (Yong et al. 2024): similarity-guided triplet encoders, POI word2vec, attentive fusion aligned by InfoNCE; `fit` / `transform`."
     prefix = "musecl"
     def __init__(self, config:MuseCLConfig|None=None, **overrides):
@@ -629,7 +681,7 @@ class MuseCL:
             resume:bool=False, # continue interrupted stages in `out_dir`
            )->"MuseCL":
         "Run MuseCL's three stages on `city`."
-        c = self.config
+        city, c = check_city(city, "MuseCL.fit"), self.config
         out_dir = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="urbanlit-musecl-"))
         names = self._branch_names(city)
         self.branch_kinds = {m: city.modalities[m] for m in names}
@@ -691,12 +743,12 @@ class MuseCL:
 
     @torch.inference_mode()
     def transform(self, city:CityData, # the city whose units to embed
-                  modalities:Sequence[str]|None=None, # parts to use: branch modality names and/or "poi_text" (default: all)
+                  modalities:str|Sequence[str]|None=None, # parts to use: branch modality names and/or "poi_text" (default: all)
                  )->pd.DataFrame:
         "Region embeddings: mean of the L2-normalised fused image embedding and projected POI-text embedding, from the parts asked for."
         self._check_fitted()
-        parts = list(self.branches) + ["poi_text"]
-        modalities = parts if modalities is None else list(modalities)
+        city, parts, modalities = check_city(city, "MuseCL.transform"), list(self.branches) + ["poi_text"], as_modality_list(modalities)
+        modalities = parts if modalities is None else modalities
         bad = [m for m in modalities if m not in parts]
         if bad: raise UrbanlitInputError(f"MuseCL has no part {bad[0]!r}", f"use a subset of {parts}")
         branches, mask, text, has_text = self._stage3_inputs(city)
@@ -708,10 +760,8 @@ class MuseCL:
         if has_image.any(): image[has_image] = F.normalize(self.fusion.image(branches[has_image], mask[has_image]), dim=1)
         poi = F.normalize(self.fusion.text(text), dim=1) * has_text[:, None]
         count = has_image.float() + has_text.float()
-        keep = (count > 0).numpy()
-        if not keep.all(): print(f"{int((~keep).sum())} of {city.n_units} units have none of {modalities} and are left out")
-        values = ((image + poi) / count.clamp_min(1)[:, None]).numpy()[keep]
-        return pd.DataFrame(values, index=pd.Index(city.region_ids[keep], name=INDEX_NAME), columns=[f"{self.prefix}{i}" for i in range(values.shape[1])])
+        keep = np.flatnonzero((count > 0).numpy())
+        return embedding_frame(((image + poi) / count.clamp_min(1)[:, None]).numpy()[keep], city.region_ids, keep, self.prefix, modalities)
 
 class _Stage3Table(torch.utils.data.Dataset):
     "Frozen branch embeddings and POI-text vectors in memory, sliced per batch."

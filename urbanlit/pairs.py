@@ -244,16 +244,22 @@ class TripletIndex:
                         epoch_seed:int=0, # the epoch (or any integer); same value, same triplets
                        )->tuple[np.ndarray, np.ndarray, np.ndarray]:
         "One (anchor, positive, negative) triple of row positions per anchor, each of shape (A,)."
-        rng = np.random.default_rng([self.seed, epoch_seed])
-        rows = np.arange(len(self.anchors))
+        return self.draw(np.arange(len(self.anchors)), np.random.default_rng([self.seed, epoch_seed]))
+
+    def draw(self,
+             rows:np.ndarray, # anchor rows (positions in `anchors`) to draw for
+             rng:np.random.Generator, # the draws' random generator
+            )->tuple[np.ndarray, np.ndarray, np.ndarray]:
+        "One (anchor, positive, negative) triple of unit positions per row; a uniform negative is never the anchor or one of its positives."
+        rows = np.asarray(rows)
         positive = self.positives[rows, rng.integers(0, self.positives.shape[1], len(rows))]
         if self.negatives is not None:
-            return self.anchors, positive, self.negatives[rows, rng.integers(0, self.negatives.shape[1], len(rows))]
+            return self.anchors[rows], positive, self.negatives[rows, rng.integers(0, self.negatives.shape[1], len(rows))]
         pool = np.flatnonzero(self.valid)
         negative = pool[rng.integers(0, len(pool), len(rows))]
         for _ in range(1000):
             bad = self._forbidden(rows, negative)
-            if not bad.any(): return self.anchors, positive, negative
+            if not bad.any(): return self.anchors[rows], positive, negative
             negative[bad] = pool[rng.integers(0, len(pool), int(bad.sum()))]
         raise RuntimeError(f"{int(bad.sum())} anchor(s) found no allowed negative after 1000 draws; lower `min_negative_km`")
 

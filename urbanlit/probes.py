@@ -44,18 +44,20 @@ def _check_embeddings(embeddings, name="embeddings"):
     if embeddings.index.has_duplicates:
         raise UrbanlitInputError(f"`{name}` has duplicate region ids, e.g. {list(embeddings.index[embeddings.index.duplicated()][:3])}", "keep one row per unit")
     values = embeddings.to_numpy(dtype=float)
-    if not np.isfinite(values).all():
-        bad = embeddings.index[~np.isfinite(values).all(1)]
-        raise UrbanlitInputError(f"`{name}` has NaN or infinite values in {len(bad)} row(s), e.g. {list(bad[:3])}", "drop those units or fix the model that made them")
-    return values
+    empty = np.isnan(values).all(1) if values.shape[1] else np.zeros(len(values), bool)  # units the model had no input for
+    bad = ~empty & ~np.isfinite(values).all(1)
+    if bad.any():
+        raise UrbanlitInputError(f"`{name}` has NaN or infinite values in {int(bad.sum())} row(s), e.g. {list(embeddings.index[bad][:3])}", "drop those units or fix the model that made them")
+    return values, empty
 
 def align(embeddings:pd.DataFrame, # embeddings indexed by region_id
           labels:pd.DataFrame|pd.Series, # labels indexed by region_id
           target:str|None=None, # label column (None when `labels` is a Series)
           verbose:bool=True, # print what was dropped
          )->Aligned:
-    "Join `embeddings` and one label column on `region_id`, dropping (and counting) missing ids and NaN targets."
-    values = _check_embeddings(embeddings)
+    "Join `embeddings` and one label column on `region_id`, dropping (and counting) missing ids, all-NaN embedding rows and NaN targets."
+    values, empty = _check_embeddings(embeddings)
+    values, embeddings = values[~empty], embeddings[~empty]  # an all-NaN row is a unit without an embedding
     if isinstance(labels, pd.DataFrame):
         if target not in labels.columns:
             raise UrbanlitInputError(f"label column {target!r} not found (have {list(labels.columns)})", "pass one of those as the task")
@@ -527,7 +529,8 @@ def input_retention(embedding:pd.DataFrame, # region embeddings indexed by regio
     "Label-free: per input, the variance-weighted out-of-fold R² of Ridge(alpha) from the embedding to the input's leading principal components; `mean` over inputs."
     from sklearn.decomposition import PCA
     from sklearn.model_selection import cross_val_predict
-    _check_embeddings(embedding, "embedding")
+    if _check_embeddings(embedding, "embedding")[1].any():
+        raise UrbanlitInputError("`embedding` has all-NaN rows (units without any of the modalities embedded)", "keep the units that have an embedding: embedding.dropna()")
     x = embedding.to_numpy(np.float64)
     if not inputs: raise UrbanlitInputError("`inputs` is empty", "pass {modality name: raw features}")
     out = {}

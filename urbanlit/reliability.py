@@ -33,6 +33,11 @@ def _try_lock(fd:int)->bool:
         try: msvcrt.locking(fd, msvcrt.LK_NBLCK, 1); return True
         except OSError: return False
 
+def _same_file(fd:int, path:Path)->bool:
+    "Whether the open file `fd` is still the file at `path` (not removed or replaced since it was opened)."
+    try: return os.path.samestat(os.fstat(fd), os.stat(path))
+    except FileNotFoundError: return False
+
 @contextlib.contextmanager
 def directory_lock(path:str|Path, # the output directory (it need not exist yet)
                    wait:float=0.0, # seconds to keep trying before giving up
@@ -41,21 +46,27 @@ def directory_lock(path:str|Path, # the output directory (it need not exist yet)
     path = Path(path).absolute()
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = path.parent/f".{path.name}.lock"
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        if _try_lock(fd):
+            if _same_file(fd, lock): break  # else the holder removed the file as it let go: lock the new one
+        elif time.monotonic() >= deadline:
+            try: holder = json.loads(lock.read_text() or "{}")
+            except (OSError, json.JSONDecodeError): holder = {}
+            os.close(fd)
+            who = f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}, since {holder.get('since', '?')}"
+            raise OutputLocked(f"`{path}` is being written by another urbanlit process ({who})",
+                               "wait for that job to finish, or write to another directory")
+        else: time.sleep(0.1)
+        os.close(fd)
     try:
-        deadline = time.monotonic() + wait
-        while not _try_lock(fd):
-            if time.monotonic() >= deadline:
-                try: holder = json.loads(lock.read_text() or "{}")
-                except (OSError, json.JSONDecodeError): holder = {}
-                who = f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}, since {holder.get('since', '?')}"
-                raise OutputLocked(f"`{path}` is being written by another urbanlit process ({who})",
-                                   "wait for that job to finish, or write to another directory")
-            time.sleep(0.1)
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%d %H:%M:%S")}).encode(), 0)
         yield path
-    finally: os.close(fd)  # closing releases the lock
+    finally:
+        lock.unlink(missing_ok=True)  # while still held, so no one else can have locked this file
+        os.close(fd)  # closing releases the lock
 
 # %% ../nbs/14_reliability.ipynb #8f9f664c
 def recover_interrupted_writes(root:str|Path, # an output directory, searched recursively

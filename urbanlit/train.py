@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_train.ipynb #3b48d758
 from __future__ import annotations
-import os, json, math, time, hashlib, dataclasses
+import os, sys, json, math, time, hashlib, dataclasses
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from typing import Any, Callable
@@ -35,6 +35,7 @@ class TrainConfig:
     grad_clip:float|None=1.0 # clip the gradient norm to this (None: no clipping)
     accumulate:int=1 # batches whose gradients are summed per optimizer step
     checkpoint_every:int=0 # write a checkpoint every N optimizer steps (0: only at the end)
+    checkpoint_minutes:float=5.0 # also write one when this many minutes have passed since the last (0: never by time); Ctrl-C always writes one
     log_every:int=1 # append metrics to the JSONL log every N optimizer steps
     seed:int=0 # seeds the data order, dropout and the loss's sampling
     device:str|None=None # None: core.get_device (CUDA, MPS, CPU; $URBANLIT_DEVICE overrides)
@@ -46,6 +47,7 @@ class TrainConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1: raise UrbanlitInputError(f"`{name}` is {value!r}", f"pass a positive integer {name}")
         if not (self.lr > 0 and math.isfinite(self.lr)): raise UrbanlitInputError(f"`lr` is {self.lr!r}", "pass a positive learning rate, e.g. 1e-3")
+        if not self.checkpoint_minutes >= 0: raise UrbanlitInputError(f"`checkpoint_minutes` is {self.checkpoint_minutes!r}", "pass 0 (off) or a positive number of minutes")
         if self.warmup < 0: raise UrbanlitInputError(f"`warmup` is {self.warmup}", "pass a fraction in [0, 1) or a step count")
         if self.optimizer not in ("adamw", "adam"): raise UrbanlitInputError(f"`optimizer` is {self.optimizer!r}", "use 'adamw' or 'adam'")
         if self.lr_schedule not in ("cosine", "constant"): raise UrbanlitInputError(f"`lr_schedule` is {self.lr_schedule!r}", "use 'cosine' or 'constant'")
@@ -252,40 +254,52 @@ def train(model:nn.Module, # the model; trained in place
     bar = tqdm(total=total_steps, initial=step, disable=not config.progress or rank != 0, desc="training", leave=False)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" and config.amp else torch.autocast("cpu", enabled=False)
     model.train()
-    while step < stop_at:
-        epoch, step_in_epoch = divmod(step, steps_per_epoch)
-        order = epoch_order(len(dataset), config.seed, epoch)
-        batches = _batches(dataset, order, config.batch_size, collate_fn, rank, world)
-        for _ in range(step_in_epoch * config.accumulate): next(batches, None)  # skip what earlier steps consumed
-        while step_in_epoch < steps_per_epoch and step < stop_at:
-            started = time.perf_counter()
-            torch.manual_seed(step_seed(config.seed, step) + rank)
-            generator = torch.Generator().manual_seed(step_seed(config.seed, step))
-            for group in optimizer.param_groups: group["lr"] = config.lr * (warmup_cosine(step, total_steps, warmup_steps) if config.lr_schedule == "cosine" else min(1.0, (step + 1) / max(1, warmup_steps)))
-            optimizer.zero_grad(set_to_none=True)
-            metrics, units = {}, 0
-            for micro in range(config.accumulate):
-                batch = to_device(next(batches), device)
-                with autocast: out = loss_fn(model, batch, generator)
-                loss = out["loss"]
-                if not torch.isfinite(loss.detach()).all():
-                    bar.close()
-                    kept = f"the last good checkpoint (step {json.loads((ckpt_dir/'state.json').read_text())['step']}) is kept in {ckpt_dir}" \
-                           if ckpt_dir is not None and (ckpt_dir/"state.json").exists() else "no checkpoint was written"
-                    raise TrainingDiverged(f"the loss became {loss.item()} at step {step}; {kept}. Lower `lr` or check the input features for extreme values")
-                (loss / config.accumulate).backward()
-                for k, v in out.items():
-                    metrics[k] = metrics.get(k, 0.0) + float(v.detach() if isinstance(v, torch.Tensor) else v) / config.accumulate
-                units += batch_size_of(batch)
-            if config.grad_clip: metrics["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(core.parameters(), config.grad_clip))
-            optimizer.step()
-            step += 1; step_in_epoch += 1
-            record = dict(step=step, epoch=epoch, lr=optimizer.param_groups[0]["lr"], units_per_s=units * world / (time.perf_counter() - started), **metrics)
-            history.append(record)
-            bar.update(1); bar.set_postfix(loss=f"{metrics['loss']:.4f}", units_s=f"{record['units_per_s']:.0f}")
-            if log_path is not None and rank == 0 and (step % config.log_every == 0 or step == total_steps):
-                with open(log_path, "a") as f: f.write(json.dumps(record) + "\n")
-            if config.checkpoint_every and step % config.checkpoint_every == 0 and step < total_steps: save(step)
+    last_save, updating = time.monotonic(), False
+    try:
+        while step < stop_at:
+            epoch, step_in_epoch = divmod(step, steps_per_epoch)
+            order = epoch_order(len(dataset), config.seed, epoch)
+            batches = _batches(dataset, order, config.batch_size, collate_fn, rank, world)
+            for _ in range(step_in_epoch * config.accumulate): next(batches, None)  # skip what earlier steps consumed
+            while step_in_epoch < steps_per_epoch and step < stop_at:
+                started = time.perf_counter()
+                torch.manual_seed(step_seed(config.seed, step) + rank)
+                generator = torch.Generator().manual_seed(step_seed(config.seed, step))
+                for group in optimizer.param_groups: group["lr"] = config.lr * (warmup_cosine(step, total_steps, warmup_steps) if config.lr_schedule == "cosine" else min(1.0, (step + 1) / max(1, warmup_steps)))
+                optimizer.zero_grad(set_to_none=True)
+                metrics, units = {}, 0
+                for micro in range(config.accumulate):
+                    batch = to_device(next(batches), device)
+                    with autocast: out = loss_fn(model, batch, generator)
+                    loss = out["loss"]
+                    if not torch.isfinite(loss.detach()).all():
+                        bar.close()
+                        kept = f"the last good checkpoint (step {json.loads((ckpt_dir/'state.json').read_text())['step']}) is kept in {ckpt_dir}" \
+                               if ckpt_dir is not None and (ckpt_dir/"state.json").exists() else "no checkpoint was written"
+                        raise TrainingDiverged(f"the loss became {loss.item()} at step {step}; {kept}. Lower `lr` or check the input features for extreme values")
+                    (loss / config.accumulate).backward()
+                    for k, v in out.items():
+                        metrics[k] = metrics.get(k, 0.0) + float(v.detach() if isinstance(v, torch.Tensor) else v) / config.accumulate
+                    units += batch_size_of(batch)
+                if config.grad_clip: metrics["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(core.parameters(), config.grad_clip))
+                updating = True  # from here until the step is counted, weights and step disagree: no checkpoint
+                optimizer.step()
+                step += 1; step_in_epoch += 1
+                updating = False
+                record = dict(step=step, epoch=epoch, lr=optimizer.param_groups[0]["lr"], units_per_s=units * world / (time.perf_counter() - started), **metrics)
+                history.append(record)
+                bar.update(1); bar.set_postfix(loss=f"{metrics['loss']:.4f}", units_s=f"{record['units_per_s']:.0f}")
+                if log_path is not None and rank == 0 and (step % config.log_every == 0 or step == total_steps):
+                    with open(log_path, "a") as f: f.write(json.dumps(record) + "\n")
+                due = (config.checkpoint_every and step % config.checkpoint_every == 0) or \
+                      (config.checkpoint_minutes and time.monotonic() - last_save >= 60 * config.checkpoint_minutes)
+                if due and step < total_steps: save(step); last_save = time.monotonic()
+    except KeyboardInterrupt:
+        bar.close()
+        if ckpt_dir is not None and rank == 0 and step > 0 and not updating:
+            save(step)
+            print(f"interrupted at step {step} of {total_steps}: checkpoint written to {ckpt_dir}; continue with resume=True", file=sys.stderr)
+        raise
     bar.close()
     if step == total_steps or max_steps is not None: save(step)
     model.eval()

@@ -201,6 +201,8 @@ def _embedding_values(embedding:pd.DataFrame, name:str="embedding")->tuple[pd.Da
     embedding = _table(embedding, name)
     if not isinstance(embedding, pd.DataFrame): raise UrbanlitInputError(f"`{name}` is a Series", "pass the DataFrame returned by `transform`")
     values = embedding.to_numpy(dtype=float)
+    empty = np.isnan(values).all(1) if values.shape[1] else np.zeros(len(values), bool)
+    embedding, values = embedding[~empty], values[~empty]  # units without an embedding (NaN rows of `transform`) are not drawn
     bad = ~np.isfinite(values).all(1)
     if bad.any(): raise UrbanlitInputError(f"`{name}` has NaN or infinite values in {int(bad.sum())} row(s), e.g. {list(embedding.index[bad][:3])}",
                                            "drop those units or fix the model that made them")
