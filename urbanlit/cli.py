@@ -11,10 +11,10 @@ import numpy as np, pandas as pd
 from .core import *
 
 # %% auto #0
-__all__ = ['MODELS', 'PRESETS', 'PROBE_PROTOCOLS', 'PROBE_NAMES', 'CONVERTERS', 'read_config', 'merge_config', 'prepare_output',
-           'load_city', 'parse_list', 'model_config', 'model_class', 'cmd_synth', 'cmd_convert', 'cmd_pretrain',
-           'cmd_embed', 'read_embeddings', 'cmd_smooth', 'embedding_rows', 'cmd_probe', 'format_table', 'cmd_ablate',
-           'cmd_demo', 'demo_report', 'build_parser', 'main', 'urbanlit_main']
+__all__ = ['MODELS', 'PRESETS', 'PROBE_PROTOCOLS', 'PROBE_NAMES', 'CONVERTERS', 'ABLATIONS', 'read_config', 'merge_config',
+           'prepare_output', 'load_city', 'parse_list', 'model_config', 'model_class', 'cmd_synth', 'cmd_convert',
+           'cmd_pretrain', 'cmd_embed', 'read_embeddings', 'cmd_smooth', 'embedding_rows', 'cmd_probe', 'format_table',
+           'cmd_ablate', 'cmd_demo', 'demo_report', 'HelpFormatter', 'Parser', 'build_parser', 'main', 'urbanlit_main']
 
 # %% ../nbs/13_cli.ipynb #f7872669
 MODELS = ("urbanfusion", "musecl")  # model names accepted on the command line
@@ -399,71 +399,93 @@ def demo_report(city, table:pd.DataFrame, ablation:pd.DataFrame, figures:list, s
     return "\n".join(lines) + "\n"
 
 # %% ../nbs/13_cli.ipynb #09272ce5
+ABLATIONS = ("inference", "modalities", "mask_ratio", "depth", "pooling", "recon_weight", "missing")  # `ablate --ablation` choices
+
+class HelpFormatter(argparse.HelpFormatter):
+    "Help that shows every option's default (unless the text already does, or there is none to show)."
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "%(default)" in text or action.required or not action.option_strings or any(action.default is v for v in (None, False, argparse.SUPPRESS)): return text
+        return f"{text} (default: %(default)s)"
+
+class Parser(argparse.ArgumentParser):
+    "argparse with errors on one line, like urbanlit's own (the usage is one `--help` away)."
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
 def build_parser()->argparse.ArgumentParser:
     "The `urbanlit` argument parser with one sub-command per job."
-    parser = argparse.ArgumentParser(prog="urbanlit", description="Multimodal urban representation learning: UrbanFusion and MuseCL, end to end.")
     from urbanlit import __version__
+    parser = Parser(prog="urbanlit", description="Multimodal urban representation learning: UrbanFusion and MuseCL, end to end.", formatter_class=HelpFormatter)
     parser.add_argument("--version", action="version", version=f"urbanlit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     def add(name, help, fn):
-        p = sub.add_parser(name, help=help, description=help)
+        p = sub.add_parser(name, help=help, description=help, formatter_class=HelpFormatter)
         p.add_argument("--config", help="YAML or JSON file of options (command-line options win)")
         p.add_argument("--debug", action="store_true", help="print the traceback on errors")
         p.set_defaults(fn=fn)
         return p
+    overwrite = dict(action="store_true", help="replace the output if it exists")
+    device = dict(help="cpu, cuda, cuda:N or mps (default: the best available; $URBANLIT_DEVICE overrides)")
     p = add("synth", "Write a synthetic city (POIs, mobility, images, labels) to a directory.", cmd_synth)
     p.add_argument("out", help="directory to write"); p.add_argument("--units", type=int, default=300, help="number of H3 cells")
-    p.add_argument("--seed", type=int, default=0); p.add_argument("--image-size", type=int, default=32, help="image side in pixels")
-    p.add_argument("--tiny", action="store_true", help="the 37-unit test city of tests_data/"); p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the city"); p.add_argument("--image-size", type=int, default=32, help="image side in pixels")
+    p.add_argument("--tiny", action="store_true", help="the 37-unit test city of tests_data/"); p.add_argument("--overwrite", **overwrite)
     p = add("convert", "Convert a public benchmark folder (HAFusion's NY/Chicago/SF format, Manhattan-270) to a city directory.", cmd_convert)
     p.add_argument("format", choices=list(CONVERTERS), help="the folder's format"); p.add_argument("folder", help="the benchmark folder")
     p.add_argument("--out", required=True, help="city directory to write"); p.add_argument("--regions", help="hafusion: region polygons (GeoJSON/GeoParquet), one per region in the arrays' order")
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--overwrite", **overwrite)
     p = add("pretrain", "Train UrbanFusion or MuseCL on a city directory; writes a checkpoint and the embeddings.", cmd_pretrain)
     p.add_argument("--city", required=True, help="city directory"); p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--model", default="urbanfusion", help=f"one of {list(MODELS)}"); p.add_argument("--preset", default="recommended", choices=PRESETS, help="recommended: the default recipe (network sizes, batch and epochs scaled to the city); small: one network, 40 epochs; paper: each paper's configuration, field by field (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0); p.add_argument("--epochs", type=int, help="training epochs (default: the preset's; recommended: from the number of units)")
-    p.add_argument("--device", help="cpu, cuda, mps (default: best available; $URBANLIT_DEVICE)")
+    p.add_argument("--model", default="urbanfusion", choices=MODELS, help="the model to train")
+    p.add_argument("--preset", default="recommended", choices=PRESETS, help="recommended: the default recipe (network sizes, batch and epochs scaled to the city); small: one network, 40 epochs; paper: each paper's configuration, field by field")
+    p.add_argument("--seed", type=int, default=0, help="seed of initialisation, data order and sampling"); p.add_argument("--epochs", type=int, help="training epochs (default: the preset's; recommended: from the number of units)")
+    p.add_argument("--device", **device)
     p.add_argument("--image-weights", metavar="NAME|PATH", help="pretrained weights of every image encoder: a registry name (efficientnet_lite0.imagenet), a local file, 'hub' or 'timm:<name>' (default: random, with a warning)")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run of the same command"); p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run of the same command (Ctrl-C writes a checkpoint)"); p.add_argument("--overwrite", **overwrite)
     p = add("embed", "Embed a city with a trained UrbanFusion from any subset of its modalities (GeoParquet-ready Parquet).", cmd_embed)
-    p.add_argument("--model-dir", required=True, help="output directory of `pretrain`"); p.add_argument("--city", required=True)
+    p.add_argument("--model-dir", required=True, help="output directory of `pretrain`"); p.add_argument("--city", required=True, help="city directory to embed")
     p.add_argument("--out", required=True, help="Parquet file to write"); p.add_argument("--modalities", help="comma-separated subset (default: all trained)")
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--overwrite", **overwrite)
     p = add("smooth", "Smooth embeddings over a graph of the city's regions, without labels: its taxi trips, or each region's k most similar regions.", cmd_smooth)
-    p.add_argument("embeddings", help="Parquet file of embeddings indexed by region_id"); p.add_argument("--city", required=True)
+    p.add_argument("embeddings", help="Parquet file of embeddings indexed by region_id"); p.add_argument("--city", required=True, help="city directory of the embedded regions")
     p.add_argument("--out", required=True, help="Parquet file to write")
     p.add_argument("--over", default="od", help="trips (trip partners), or neighbours by od (OD distributions), poi (POI counts) or a vector modality")
     p.add_argument("--k", type=int, default=10, help="neighbours per region (not for trips)"); p.add_argument("--hops", type=int, default=1, help="smoothing steps")
     p.add_argument("--normalise", action="store_true", help="unit-length rows before and after smoothing (as the Manhattan benchmark)")
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--overwrite", **overwrite)
     p = add("probe", "Probe embeddings against labels under a named protocol; one row per embedding, mean ± std over its pretraining runs.", cmd_probe)
     p.add_argument("embeddings", nargs="*", help="Parquet files (one row each) or directories of seed files / pretrain outputs (one row of runs each)")
     p.add_argument("--group", action="append", metavar="PATTERN", help="glob of one embedding's seed files, e.g. 'runs/uf_seed*' (quote it; repeatable)")
     p.add_argument("--name", action="append", help="row name, one per input then per --group, in order (default: from the paths)")
-    p.add_argument("--labels", help="labels file (CSV/Parquet) with an id column"); p.add_argument("--id-column", default=INDEX_NAME, help="id column of --labels (default: %(default)s)")
+    p.add_argument("--labels", help="labels file (CSV/Parquet) with an id column"); p.add_argument("--id-column", default=INDEX_NAME, help="id column of --labels")
     p.add_argument("--city", help="city directory: its labels.parquet (without --labels) and its regions for spatial blocks")
     p.add_argument("--tasks", help="comma-separated label columns (default: all numeric)")
-    p.add_argument("--protocol", default="spatial_blocks", choices=list(PROBE_PROTOCOLS), help="named evaluation protocol (default: %(default)s)")
+    p.add_argument("--protocol", default="spatial_blocks", choices=list(PROBE_PROTOCOLS), help="named evaluation protocol")
     p.add_argument("--probe", choices=list(PROBE_NAMES), help="change the protocol's estimator")
     p.add_argument("--folds", type=int, help="change the number of folds"); p.add_argument("--alpha", help="change the ridge penalty: a number, or 'cv' for inner cross-validation")
     p.add_argument("--clip", action=argparse.BooleanOptionalAction, help="set negative predictions to 0 (default: as the protocol says)")
     p.add_argument("--positive-only", metavar="TASK", help="comma-separated tasks scored only where the target is > 0 (HAFusion's check-in rule)")
     p.add_argument("--log-target", action="store_true", default=None, help="fit on log1p(target)")
     p.add_argument("--seeds", type=int, help="repeats of the protocol (default: the protocol's)")
-    p.add_argument("--out", help="CSV file for the table"); p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--out", help="CSV file for the table"); p.add_argument("--overwrite", **overwrite)
     p = add("ablate", "Run an ablation: modality subsets at inference, or a training ablation (modalities, mask_ratio, depth, pooling, recon_weight, missing).", cmd_ablate)
-    p.add_argument("--city", required=True); p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--ablation", default="inference"); p.add_argument("--model-dir", help="trained UrbanFusion for the inference ablation (default: train one)")
-    p.add_argument("--preset", default="recommended", choices=PRESETS, help="model preset (default: %(default)s)"); p.add_argument("--seeds", type=int, default=3, help="probe seeds"); p.add_argument("--train-seeds", type=int, default=2)
-    p.add_argument("--tasks"); p.add_argument("--epochs", type=int); p.add_argument("--device"); p.add_argument("--overwrite", action="store_true")
-    p.add_argument("--protocol", default="spatial_blocks", choices=list(PROBE_PROTOCOLS), help="evaluation protocol (default: %(default)s)")
+    p.add_argument("--city", required=True, help="city directory with labels"); p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--ablation", default="inference", choices=ABLATIONS, help="inference: embed from each modality subset; the others retrain with one setting changed")
+    p.add_argument("--model-dir", help="trained UrbanFusion for the inference ablation (default: train one)")
+    p.add_argument("--preset", default="recommended", choices=PRESETS, help="model preset"); p.add_argument("--seeds", type=int, default=3, help="probe seeds")
+    p.add_argument("--train-seeds", type=int, default=2, help="pre-training seeds of each training-ablation setting")
+    p.add_argument("--tasks", help="comma-separated label columns (default: all numeric)"); p.add_argument("--epochs", type=int, help="training epochs (default: the preset's)")
+    p.add_argument("--device", **device); p.add_argument("--overwrite", **overwrite)
+    p.add_argument("--protocol", default="spatial_blocks", choices=list(PROBE_PROTOCOLS), help="evaluation protocol")
     p = add("demo", "The whole pipeline on a synthetic city (or --city): models vs baselines, ablation, figures and a report.", cmd_demo)
     p.add_argument("--out", default="urbanlit-demo", help="output directory"); p.add_argument("--city", help="a city directory instead of the synthetic one")
-    p.add_argument("--units", type=int, default=300); p.add_argument("--seed", type=int, default=0); p.add_argument("--seeds", type=int, default=3, help="probe seeds")
-    p.add_argument("--epochs", type=int, help="UrbanFusion epochs (default 40)"); p.add_argument("--device"); p.add_argument("--skip-musecl", action="store_true")
-    p.add_argument("--protocol", default="spatial_blocks", choices=list(PROBE_PROTOCOLS), help="evaluation protocol (default: %(default)s)")
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--units", type=int, default=300, help="units of the synthetic city"); p.add_argument("--seed", type=int, default=0, help="seed of the city and the models")
+    p.add_argument("--seeds", type=int, default=3, help="probe seeds")
+    p.add_argument("--epochs", type=int, help="UrbanFusion epochs (default 40)"); p.add_argument("--device", **device)
+    p.add_argument("--skip-musecl", action="store_true", help="train UrbanFusion only")
+    p.add_argument("--protocol", default="spatial_blocks", choices=list(PROBE_PROTOCOLS), help="evaluation protocol")
+    p.add_argument("--overwrite", **overwrite)
     return parser
 
 def main(argv:Sequence[str]|None=None)->int:

@@ -594,7 +594,9 @@ def assert_city_equal(a:CityData, # one city
 
 # %% ../nbs/02_data.ipynb #05460610
 def _category_from(df:pd.DataFrame, category, src)->pd.Series:
-    "POI category from one column, or from the first non-empty of several tag columns as 'key=value'."
+    "POI category from one column, or from the first non-empty of several tag columns as 'key=value' (by default srai's OSM tag columns when there is no `category`)."
+    if category == "category" and "category" not in df.columns and any(k in df.columns for k in OSM_POI_KEYS):
+        category = [k for k in OSM_POI_KEYS if k in df.columns]  # an srai / OSM features table: its tag columns are the categories
     if isinstance(category, str):
         require_columns(df, {category: "category"}, src)
         return df[category]
@@ -612,7 +614,9 @@ def _assign_pois(lon, lat, category:pd.Series, regions, src, outside:str="drop",
     from urbanlit.regions import assign_points_to_regions
     if outside not in ("drop", "error"): raise UrbanlitInputError(f"`outside` is {outside!r}", "use 'drop' or 'error'")
     lon, lat = as_lonlat(lon, lat, f"coordinates of {_source_name(src)}")
+    if len(lon) == 0: raise UrbanlitInputError(f"{_source_name(src)} holds no POI (only a header?)", "pass a file with one row per POI, or leave POIs out of the city")
     region = np.asarray(assign_points_to_regions(lon, lat, regions), dtype=object)
+    if pd.isna(region).all(): _no_poi_inside(lon, lat, regions, src)
     category = pd.Series(category).reset_index(drop=True)
     no_cat = category.isna().to_numpy()
     keep = pd.notna(region) & ~no_cat
@@ -624,7 +628,19 @@ def _assign_pois(lon, lat, category:pd.Series, regions, src, outside:str="drop",
     for k, v in (extra or {}).items(): out[k] = pd.Series(v).reset_index(drop=True)[keep].to_numpy()
     out["lon"], out["lat"] = lon[keep], lat[keep]
     out.attrs["n_outside"] = int(pd.isna(region).sum()); out.attrs["n_without_category"] = int((no_cat & pd.notna(region)).sum())
+    if out.attrs["n_outside"]: warnings.warn(f"{out.attrs['n_outside']} of {len(lon)} POIs of {_source_name(src)} lie outside every region and were dropped", stacklevel=3)
     return out
+
+def _no_poi_inside(lon, lat, regions, src):
+    "Raise the error for POIs none of which lies in a region, naming the likely cause: swapped coordinates, or another place."
+    from urbanlit.regions import assign_points_to_regions
+    swapped = int(pd.notna(np.asarray(assign_points_to_regions(lat, lon, regions), dtype=object)).sum()) if (np.abs(lon) <= 90).all() else 0
+    if swapped: raise UrbanlitInputError(f"none of the {len(lon)} POIs of {_source_name(src)} lies in a region, but {swapped} would with longitude and latitude swapped",
+                                         "the coordinates (or the regions' bounding box) are probably in (lat, lon) order: urbanlit orders them (lon, lat); pass lon= and lat= the other way round")
+    x0, y0, x1, y1 = regions.total_bounds
+    raise UrbanlitInputError(f"none of the {len(lon)} POIs of {_source_name(src)} lies in a region: POIs span lon {lon.min():.3f}..{lon.max():.3f}, "
+                             f"lat {lat.min():.3f}..{lat.max():.3f}; regions lon {x0:.3f}..{x1:.3f}, lat {y0:.3f}..{y1:.3f}",
+                             "check that POIs and regions are of the same place (and both in lon/lat degrees)")
 
 def load_pois_csv(path, # CSV file (or DataFrame) with one row per POI
                   regions, # units (GeoDataFrame indexed by region_id)

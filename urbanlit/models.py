@@ -27,9 +27,9 @@ from .train import TrainConfig, train, save_checkpoint, load_checkpoint, read_ch
 __all__ = ['COUNT_TRANSFORMS', 'LOCATION_ENCODERS', 'OUTPUTS', 'SCHEDULES', 'ImageFeatureConfig', 'is_count_matrix',
            'check_location_encoder', 'modality_features', 'JSONConfig', 'UrbanFusionConfig', 'auto_schedule',
            'config_differences', 'UrbanFusionNet', 'UrbanFusionEnsemble', 'urbanfusion_loss', 'FeatureTable',
-           'check_city', 'as_modality_list', 'embedding_frame', 'ModelAPI', 'UrbanFusion', 'MuseCLConfig',
-           'BranchEncoder', 'UnitInputs', 'TripletBatches', 'triplet_stage_loss', 'MuseCLFusion', 'musecl_fusion_loss',
-           'MuseCL']
+           'check_city', 'as_modality_list', 'embedding_frame', 'city_fingerprint', 'ModelAPI', 'UrbanFusion',
+           'MuseCLConfig', 'BranchEncoder', 'UnitInputs', 'TripletBatches', 'triplet_stage_loss', 'MuseCLFusion',
+           'musecl_fusion_loss', 'MuseCL']
 
 # %% ../nbs/08_models.ipynb #2be00c17
 @dataclass
@@ -384,6 +384,12 @@ def embedding_frame(values:np.ndarray, # (K, d) embeddings of the units at `keep
                       "(the probes leave them out; `.dropna()` drops them)", stacklevel=3)
     return pd.DataFrame(full, index=pd.Index(ids, name=INDEX_NAME), columns=[f"{prefix}{i}" for i in range(values.shape[1])])
 
+def city_fingerprint(city:CityData)->dict:
+    "Name, size and a digest of the region ids of a city: what a trained model remembers of the city it was trained on."
+    import hashlib
+    digest = hashlib.sha256("\n".join(map(str, city.region_ids)).encode()).hexdigest()
+    return {"city": city.name, "n_units": int(city.n_units), "regions_sha256": digest}
+
 class ModelAPI:
     "scikit-learn habits shared by urbanlit's models: `get_params` / `set_params` on the config, and `fit_transform`."
     def get_params(self, deep:bool=True)->dict:
@@ -403,6 +409,7 @@ class UrbanFusion(ModelAPI):
     def __init__(self, config:UrbanFusionConfig|None=None, **overrides):
         config = UrbanFusionConfig.with_overrides(config, **overrides)
         self.config, self.net, self.poi_categories, self.input_dims, self.history, self.train_config = config, None, None, None, [], None
+        self.trained_on = None  # `city_fingerprint` of the training city
 
     def _training_modalities(self, city:CityData)->list[str]:
         known, has_data = city.modalities, city.availability().any()  # one availability table, not one per modality
@@ -431,6 +438,7 @@ class UrbanFusion(ModelAPI):
         feats = modality_features(city, modalities, image=c.image, cache_dir=out_dir/"features", progress=c.train.progress, count_transform=c.count_transform,
                                   location_encoder=c.location_encoder)
         self.poi_categories = feats["poi"].columns if "poi" in feats else None
+        self.trained_on = city_fingerprint(city)
         self.input_dims = {m: f.values.shape[1] for m, f in feats.items()}
         stats = fit_standardization({m: f.values for m, f in feats.items()}, {m: f.available for m, f in feats.items()})
         table = FeatureTable(feats, modalities)
@@ -453,7 +461,22 @@ class UrbanFusion(ModelAPI):
     def _state(self)->dict:
         # modality order is kept as a list: JSON objects are written with sorted keys
         return {"model": type(self).__name__, "model_config": self.config.to_dict(), "modalities": list(self.input_dims),
-                "input_dims": self.input_dims, "poi_categories": self.poi_categories}
+                "input_dims": self.input_dims, "poi_categories": self.poi_categories, "trained_on": self.trained_on}
+
+    def _check_other_city(self, city:CityData, modalities:list):
+        "On a city other than the training one: refuse inputs tied to the training city's regions, and warn with the POI categories in common."
+        if self.trained_on is None or city_fingerprint(city)["regions_sha256"] == self.trained_on["regions_sha256"]: return
+        where = f"this model was trained on city {self.trained_on['city']!r} ({self.trained_on['n_units']} units), not on {city.name!r} ({city.n_units} units)"
+        tied = [m for m in modalities if city.modalities.get(m) == "mobility"]
+        if tied: raise UrbanlitInputError(f"{where}; its {tied[0]!r} input is a distribution over the training city's regions, which {city.name!r} does not have",
+                                          f"embed {city.name!r} from its other modalities ({[m for m in modalities if m not in tied]}), or train a model on it")
+        notes = [where]
+        if self.poi_categories is not None and any(city.modalities.get(m) == "poi" for m in modalities):
+            here, trained = set(city.poi_categories), set(self.poi_categories)
+            if not here & trained: raise UrbanlitInputError(f"{where}, and none of its {len(trained)} POI categories occurs in {city.name!r}",
+                                                            "use POIs named with the same categories, or train a model on this city")
+            notes.append(f"{len(here & trained)} of its {len(trained)} POI categories occur here, and {len(here - trained)} of this city's {len(here)} are unknown to it (ignored)")
+        warnings.warn("; ".join(notes), stacklevel=3)
 
     def _check_fitted(self):
         if self.net is None: raise UrbanlitInputError(f"this {type(self).__name__} is not trained", "call `.fit(city)` or `.load(path)` first")
@@ -471,6 +494,7 @@ class UrbanFusion(ModelAPI):
         bad = [m for m in modalities if m not in trained]
         if bad: raise UrbanlitInputError(f"the model was not trained with modality {bad[0]!r}", f"use a subset of {trained}")
         if not modalities: raise UrbanlitInputError("`modalities` is empty", f"use a non-empty subset of {trained}")
+        self._check_other_city(city, modalities)
         feats = modality_features(city, modalities, poi_categories=self.poi_categories, image=self.config.image, cache_dir=cache_dir, progress=False,
                                   count_transform=self.config.count_transform, location_encoder=self.config.location_encoder)
         for m, f in feats.items():
@@ -512,7 +536,7 @@ class UrbanFusion(ModelAPI):
                                      "retrain it with this version (`urbanlit pretrain`, or `UrbanFusion().fit`)")
         model = cls(UrbanFusionConfig.from_dict(state["model_config"]))
         model.input_dims = {m: state["input_dims"][m] for m in state["modalities"]}
-        model.poi_categories = state["poi_categories"]
+        model.poi_categories, model.trained_on = state["poi_categories"], state.get("trained_on")  # absent in checkpoints before urbanlit recorded it
         stats = {m: (torch.zeros(d), torch.ones(d)) for m, d in model.input_dims.items()}
         model.net = UrbanFusionEnsemble(model.config, model.input_dims, stats)
         load_checkpoint(path, model.net)
