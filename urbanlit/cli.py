@@ -12,9 +12,10 @@ from .core import *
 
 # %% auto #0
 __all__ = ['MODELS', 'PRESETS', 'PROBE_PROTOCOLS', 'PROBE_NAMES', 'CONVERTERS', 'ABLATIONS', 'read_config', 'merge_config',
-           'prepare_output', 'load_city', 'parse_list', 'model_config', 'model_class', 'cmd_synth', 'cmd_convert',
-           'cmd_pretrain', 'cmd_embed', 'read_embeddings', 'cmd_smooth', 'embedding_rows', 'cmd_probe', 'format_table',
-           'cmd_ablate', 'cmd_demo', 'demo_report', 'HelpFormatter', 'Parser', 'build_parser', 'main', 'urbanlit_main']
+           'prepare_output', 'load_city', 'parse_list', 'model_config', 'flag_settings', 'model_class', 'cmd_synth',
+           'cmd_convert', 'cmd_pretrain', 'cmd_embed', 'read_embeddings', 'cmd_smooth', 'embedding_rows', 'cmd_probe',
+           'format_table', 'cmd_ablate', 'cmd_demo', 'demo_report', 'HelpFormatter', 'Parser', 'build_parser', 'main',
+           'urbanlit_main']
 
 # %% ../nbs/13_cli.ipynb #f7872669
 MODELS = ("urbanfusion", "musecl")  # model names accepted on the command line
@@ -42,6 +43,9 @@ def read_config(path:str|Path|None)->dict:
 def merge_config(parser:argparse.ArgumentParser, args:argparse.Namespace, argv:Sequence[str])->argparse.Namespace:
     "Fill options not given on the command line from `--config`; unknown keys are errors that name them."
     config = read_config(getattr(args, "config", None))
+    if isinstance(config.get("model"), dict):  # `model:` as a mapping: the model's settings (as a name, `model: musecl` is the option)
+        if not hasattr(args, "model_settings"): raise UrbanlitInputError(f"config file {args.config} has a `model:` mapping of model settings, which only `urbanlit pretrain` reads", "drop it from this file")
+        args.model_settings = config.pop("model")
     dests = {a.dest: a for a in parser._actions if a.dest not in ("help", "config", "command")}
     unknown = sorted(k for k in config if k.replace("-", "_") not in dests)
     if unknown: raise UrbanlitInputError(f"config file {args.config} has unknown key(s) {unknown}", f"valid keys: {sorted(dests)}")
@@ -75,7 +79,7 @@ def parse_list(value)->list|None:
 # %% ../nbs/13_cli.ipynb #f9fe6367
 def model_config(name:str, preset:str="recommended", overrides:dict|None=None, seed:int=0, epochs:int|None=None, device:str|None=None, progress:bool=True,
                  image_weights:str|None=None):
-    "The config of model `name` for a preset, with overrides from a config file's `model:` mapping and pretrained `image_weights` for every image encoder."
+    "The config of model `name` for a preset, with `overrides` (settings; nested mappings merged key by key) and pretrained `image_weights` for every image encoder."
     from urbanlit.models import UrbanFusionConfig, MuseCLConfig, ImageFeatureConfig
     from urbanlit.train import TrainConfig
     if name not in MODELS: raise UrbanlitInputError(f"unknown model {name!r}", f"use one of {list(MODELS)}")
@@ -98,7 +102,7 @@ def model_config(name:str, preset:str="recommended", overrides:dict|None=None, s
             rel = MuseCLConfig.paper()
             base = MuseCLConfig.paper(triplet=dataclasses.replace(rel.triplet, epochs=epochs or rel.triplet.epochs, **loop), fusion=dataclasses.replace(rel.fusion, **loop))
         cls = MuseCLConfig
-    d = {**base.to_dict(), **(overrides or {})}
+    d = cls.with_overrides(base, **(overrides or {})).to_dict()  # nested mappings (train: {...}) change only the keys they name
     if image_weights is not None:
         from urbanlit.encoders import IMAGE_WEIGHTS
         entry = IMAGE_WEIGHTS.get(image_weights)
@@ -108,6 +112,31 @@ def model_config(name:str, preset:str="recommended", overrides:dict|None=None, s
                 d[f"{branch}_weights"] = image_weights
                 if entry: d[f"{branch}_backbone"] = entry.architecture
     return cls.from_dict(d)
+
+def flag_settings(model:str, # "urbanfusion" or "musecl"
+                  seed:int|None=None, epochs:int|None=None, device:str|None=None, lr:float|None=None, batch_size:int|None=None,
+                  checkpoint_every:int|None=None, modalities=None, dim:int|None=None, # the flags of `pretrain` (None: not given)
+                  set_values:Sequence[str]|None=None, # `--set KEY=VALUE` items; KEY may be dotted (train.lr)
+                 )->dict:
+    "Model settings from `pretrain`'s flags: loop flags go to every training loop of the model, `--set` last; values are read as YAML."
+    import yaml
+    loops = ["train"] if model == "urbanfusion" else ["triplet", "fusion"]
+    loop = {k: v for k, v in dict(seed=seed, device=device, lr=lr, batch_size=batch_size, checkpoint_every=checkpoint_every).items() if v is not None}
+    out = {name: dict(loop) for name in loops} if loop else {}
+    if epochs is not None: out.setdefault(loops[0], {})["epochs"] = epochs  # MuseCL: the triplet stage, as the presets do
+    if model == "urbanfusion":
+        if modalities is not None: out["modalities"] = parse_list(modalities)
+        if dim is not None: out["dim"] = dim
+    elif modalities is not None or dim is not None:
+        raise UrbanlitInputError("--modalities and --dim are UrbanFusion settings", "for MuseCL name its branches with --set street_view=NAME --set remote_sensing=NAME (width: --set embed_dim=N)")
+    for item in set_values or []:
+        key, sep, value = str(item).partition("=")
+        if not sep or not key.strip(): raise UrbanlitInputError(f"--set {item!r} is not KEY=VALUE", "e.g. --set members=1 or --set train.lr=0.0005")
+        *parents, leaf = key.strip().split(".")
+        node = out
+        for part in parents: node = node.setdefault(part, {})
+        node[leaf] = yaml.safe_load(value)
+    return out
 
 def model_class(name:str):
     "The model class for a command-line model name."
@@ -138,12 +167,16 @@ def cmd_convert(format:str, folder:str, out:str, regions:str|None=None, overwrit
     print(f"wrote {city} to {out}")
     return city
 
-def cmd_pretrain(city:str, out:str, model:str="urbanfusion", preset:str="recommended", seed:int=0, epochs:int|None=None, device:str|None=None,
-                 overrides:dict|None=None, resume:bool=False, overwrite:bool=False, progress:bool=True, image_weights:str|None=None):
-    "Train a model on a city: OUT/checkpoint (weights + config), OUT/embeddings.parquet, OUT/log.jsonl."
+def cmd_pretrain(city:str, out:str, model:str="urbanfusion", preset:str="recommended", seed:int|None=None, epochs:int|None=None, device:str|None=None,
+                 model_settings:dict|None=None, resume:bool=False, overwrite:bool=False, progress:bool=True, image_weights:str|None=None,
+                 modalities=None, dim:int|None=None, lr:float|None=None, batch_size:int|None=None, checkpoint_every:int|None=None, set_values=None):
+    """Train a model on a city: OUT/checkpoint (weights + config), OUT/embeddings.parquet, OUT/log.jsonl. Settings: the preset, then the
+    config file's `model:` mapping (`model_settings`), then the flags."""
+    from urbanlit.models import merge_settings
     out = Path(out)
     if not resume: prepare_output(out, overwrite)
-    cfg = model_config(model, preset, overrides, seed, epochs, device, progress, image_weights)
+    flags = flag_settings(model, seed, epochs, device, lr, batch_size, checkpoint_every, modalities, dim, set_values)
+    cfg = model_config(model, preset, merge_settings(model_settings or {}, flags), progress=progress, image_weights=image_weights)
     data = load_city(city)
     work = out.parent/f".{out.name}.partial"  # kept on failure so that --resume can continue
     if work.exists() and not resume: shutil.rmtree(work)
@@ -439,8 +472,15 @@ def build_parser()->argparse.ArgumentParser:
     p.add_argument("--city", required=True, help="city directory"); p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--model", default="urbanfusion", choices=MODELS, help="the model to train")
     p.add_argument("--preset", default="recommended", choices=PRESETS, help="recommended: the default recipe (network sizes, batch and epochs scaled to the city); small: one network, 40 epochs; paper: each paper's configuration, field by field")
-    p.add_argument("--seed", type=int, default=0, help="seed of initialisation, data order and sampling"); p.add_argument("--epochs", type=int, help="training epochs (default: the preset's; recommended: from the number of units)")
+    p.add_argument("--seed", type=int, help="seed of initialisation, data order and sampling (default: 0)"); p.add_argument("--epochs", type=int, help="training epochs (default: the preset's; recommended: from the number of units)")
+    p.add_argument("--modalities", help="UrbanFusion: comma-separated modalities to train on (default: all the city has)")
+    p.add_argument("--dim", type=int, help="UrbanFusion: token width (default: the preset's)")
+    p.add_argument("--lr", type=float, help="peak learning rate of every training loop (default: the preset's)")
+    p.add_argument("--batch-size", type=int, help="units per step of every training loop (default: the preset's; recommended: from the number of units)")
+    p.add_argument("--checkpoint-every", type=int, help="also write a checkpoint every N steps (default: every 5 minutes, and on Ctrl-C)")
+    p.add_argument("--set", dest="set_values", action="append", metavar="KEY=VALUE", help="any model setting, e.g. members=1, train.lr=5e-4, street_view=mobility (repeatable; wins over the other options)")
     p.add_argument("--device", **device)
+    p.set_defaults(model_settings=None)  # filled from a config file's `model:` mapping
     p.add_argument("--image-weights", metavar="NAME|PATH", help="pretrained weights of every image encoder: a registry name (efficientnet_lite0.imagenet), a local file, 'hub' or 'timm:<name>' (default: random, with a warning)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run of the same command (Ctrl-C writes a checkpoint)"); p.add_argument("--overwrite", **overwrite)
     p = add("embed", "Embed a city with a trained UrbanFusion from any subset of its modalities (GeoParquet-ready Parquet).", cmd_embed)

@@ -25,11 +25,11 @@ from .train import TrainConfig, train, save_checkpoint, load_checkpoint, read_ch
 
 # %% auto #0
 __all__ = ['COUNT_TRANSFORMS', 'LOCATION_ENCODERS', 'OUTPUTS', 'SCHEDULES', 'ImageFeatureConfig', 'is_count_matrix',
-           'check_location_encoder', 'modality_features', 'JSONConfig', 'UrbanFusionConfig', 'auto_schedule',
-           'config_differences', 'UrbanFusionNet', 'UrbanFusionEnsemble', 'urbanfusion_loss', 'FeatureTable',
-           'check_city', 'as_modality_list', 'embedding_frame', 'city_fingerprint', 'ModelAPI', 'UrbanFusion',
-           'MuseCLConfig', 'BranchEncoder', 'UnitInputs', 'TripletBatches', 'triplet_stage_loss', 'MuseCLFusion',
-           'musecl_fusion_loss', 'MuseCL']
+           'check_location_encoder', 'modality_features', 'JSONConfig', 'merge_settings', 'UrbanFusionConfig',
+           'auto_schedule', 'config_differences', 'UrbanFusionNet', 'UrbanFusionEnsemble', 'urbanfusion_loss',
+           'FeatureTable', 'check_city', 'as_modality_list', 'embedding_frame', 'city_fingerprint', 'ModelAPI',
+           'UrbanFusion', 'MuseCLConfig', 'BranchEncoder', 'UnitInputs', 'TripletBatches', 'triplet_stage_loss',
+           'MuseCLFusion', 'musecl_fusion_loss', 'MuseCL']
 
 # %% ../nbs/08_models.ipynb #2be00c17
 @dataclass
@@ -136,9 +136,18 @@ class JSONConfig:
         return cls(**d)
     @classmethod
     def with_overrides(cls, config=None, **overrides):
-        "`config` (default: all defaults) with `overrides` applied; unknown keys are refused as in `from_dict`."
+        "`config` (default: all defaults) with `overrides` applied; a dict given for a nested config (e.g. `train`) changes only the keys it names; unknown keys are refused as in `from_dict`."
         config = config if config is not None else cls()
-        return cls.from_dict({**config.to_dict(), **overrides}) if overrides else config
+        return cls.from_dict(merge_settings(config.to_dict(), overrides)) if overrides else config
+
+def merge_settings(base:dict, # settings (e.g. a config's `to_dict()`)
+                   changes:dict, # settings to change; a nested dict changes only the keys it names
+                  )->dict:
+    "`base` with `changes` applied, nested dicts merged key by key rather than replaced."
+    out = dict(base)
+    for key, value in changes.items():
+        out[key] = merge_settings(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
 
 OUTPUTS = ("sphere", "raw")  # UrbanFusion's embedding: on the unit sphere (where InfoNCE compares) or h as it is
 SCHEDULES = ("auto", "fixed")  # batch size and epochs: from the number of units, or `train` as given
@@ -182,7 +191,7 @@ class UrbanFusionConfig(JSONConfig):
     def with_overrides(cls, config=None, **overrides):
         """`config` (default: the recipe) with `overrides` applied. Settings of the training loop (`epochs`, `batch_size`, `lr`,
         `seed`, `device`, `progress`, ... of `TrainConfig`) may be given directly and go to `train`; `epochs` or `batch_size`
-        given so also fix the schedule (`schedule="fixed"`), since the recipe's schedule would otherwise replace them."""
+        given so (or in a `train` dict) also fix the schedule (`schedule="fixed"`), since the recipe's schedule would otherwise replace them."""
         loop_names = {f.name for f in fields(TrainConfig)} - {f.name for f in fields(cls)}
         loop = {k: overrides.pop(k) for k in list(overrides) if k in loop_names}
         if loop:
@@ -190,6 +199,7 @@ class UrbanFusionConfig(JSONConfig):
             train = overrides.pop("train", config.train)
             overrides["train"] = dataclasses.replace(TrainConfig(**train) if isinstance(train, dict) else train, **loop)
             if {"epochs", "batch_size"} & set(loop): overrides.setdefault("schedule", "fixed")
+        if isinstance(overrides.get("train"), dict) and {"epochs", "batch_size"} & set(overrides["train"]): overrides.setdefault("schedule", "fixed")
         return super().with_overrides(config, **overrides)
 
     @classmethod
