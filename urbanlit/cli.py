@@ -13,9 +13,9 @@ from .core import *
 # %% auto #0
 __all__ = ['MODELS', 'PRESETS', 'PROBE_PROTOCOLS', 'PROBE_NAMES', 'CONVERTERS', 'ABLATIONS', 'read_config', 'merge_config',
            'prepare_output', 'load_city', 'parse_list', 'model_config', 'flag_settings', 'model_class', 'cmd_synth',
-           'cmd_convert', 'cmd_pretrain', 'cmd_embed', 'read_embeddings', 'cmd_smooth', 'embedding_rows', 'cmd_probe',
-           'format_table', 'cmd_ablate', 'cmd_demo', 'demo_report', 'HelpFormatter', 'Parser', 'build_parser', 'main',
-           'urbanlit_main']
+           'cmd_regions', 'cmd_convert', 'cmd_pretrain', 'cmd_embed', 'read_embeddings', 'cmd_smooth', 'embedding_rows',
+           'cmd_probe', 'format_table', 'cmd_ablate', 'cmd_demo', 'demo_report', 'HelpFormatter', 'Parser',
+           'build_parser', 'main', 'urbanlit_main']
 
 # %% ../nbs/13_cli.ipynb #f7872669
 MODELS = ("urbanfusion", "musecl")  # model names accepted on the command line
@@ -145,13 +145,21 @@ def model_class(name:str):
     return UrbanFusion if name == "urbanfusion" else MuseCL
 
 # %% ../nbs/13_cli.ipynb #6aa928a2
-def cmd_synth(out:str, units:int=300, seed:int=0, image_size:int=32, overwrite:bool=False, tiny:bool=False):
+def cmd_synth(out:str, units:int=300, seed:int=0, image_size:int=32, overwrite:bool=False, tiny:bool=False, image_format:str="png", write_latent:bool=False):
     "Write a synthetic city directory."
     from urbanlit.synthetic import make_synthetic_city, write_tiny_city
     prepare_output(out, overwrite)
     if tiny: write_tiny_city(out, overwrite=True); city_units = 37
-    else: city_units = make_synthetic_city(out, n_units=units, seed=seed, image_size=image_size, overwrite=overwrite).n_units
+    else: city_units = make_synthetic_city(out, n_units=units, seed=seed, image_size=image_size, image_format=image_format, write_latent=write_latent,
+                                           overwrite=overwrite).n_units
     print(f"wrote a synthetic city of {city_units} units to {out}")
+
+def cmd_regions(out:str, bbox:str|None=None, area:str|None=None, resolution:int=9, overwrite:bool=False):
+    "Tessellate a bounding box or a vector file into H3 cells (GeoParquet or GeoJSON)."
+    from urbanlit.regions import tessellate_to_file
+    prepare_output(out, overwrite)
+    regions = tessellate_to_file(out, bbox, area, resolution)
+    print(f"wrote {len(regions):,} H3 cells at resolution {resolution} to {out}")
 
 CONVERTERS = ("hafusion", "manhattan270")  # benchmark formats `urbanlit convert` reads
 
@@ -463,7 +471,14 @@ def build_parser()->argparse.ArgumentParser:
     p = add("synth", "Write a synthetic city (POIs, mobility, images, labels) to a directory.", cmd_synth)
     p.add_argument("out", help="directory to write"); p.add_argument("--units", type=int, default=300, help="number of H3 cells")
     p.add_argument("--seed", type=int, default=0, help="random seed of the city"); p.add_argument("--image-size", type=int, default=32, help="image side in pixels")
+    p.add_argument("--image-format", default="png", choices=("png", "jpeg"), help="image file format")
+    p.add_argument("--write-latent", action="store_true", help="also write latent.parquet (the generative truth)")
     p.add_argument("--tiny", action="store_true", help="the 37-unit test city of tests_data/"); p.add_argument("--overwrite", **overwrite)
+    p = add("regions", "Tessellate a bounding box or a vector file into H3 cells, written as regions (GeoParquet or GeoJSON).", cmd_regions)
+    p.add_argument("out", help="output file: .parquet (GeoParquet) or .geojson")
+    p.add_argument("--bbox", metavar="MIN_LON,MIN_LAT,MAX_LON,MAX_LAT", help="bounding box in degrees, longitude first")
+    p.add_argument("--area", help="or a vector file (GeoJSON, GeoParquet, shapefile) whose union is tessellated")
+    p.add_argument("--resolution", type=int, default=9, help="H3 resolution 0-15 (9: about 0.1 km² a cell)"); p.add_argument("--overwrite", **overwrite)
     p = add("convert", "Convert a public benchmark folder (HAFusion's NY/Chicago/SF format, Manhattan-270) to a city directory.", cmd_convert)
     p.add_argument("format", choices=list(CONVERTERS), help="the folder's format"); p.add_argument("folder", help="the benchmark folder")
     p.add_argument("--out", required=True, help="city directory to write"); p.add_argument("--regions", help="hafusion: region polygons (GeoJSON/GeoParquet), one per region in the arrays' order")

@@ -11,13 +11,12 @@ import numpy as np, pandas as pd
 import h3, shapely
 import geopandas as gpd
 from shapely.geometry import box, Polygon
-from fastcore.script import call_parse, Param
 from .core import *
 
 # %% auto #0
 __all__ = ['MAX_CELLS', 'check_resolution', 'check_cell', 'assign_points_to_cells', 'cell_polygon', 'regions_from_cells',
            'area_geometry', 'h3_tessellate', 'h3_resolution_of', 'assign_points_to_regions', 'cell_neighbours',
-           'spatial_blocks', 'write_regions', 'urbanlit_regions']
+           'spatial_blocks', 'write_regions', 'tessellate_to_file']
 
 # %% ../nbs/01_regions.ipynb #76af6f45
 def check_resolution(resolution:Any, # an H3 resolution
@@ -191,25 +190,20 @@ def write_regions(regions:gpd.GeoDataFrame, # units indexed by region_id
         else: regions.reset_index().to_file(tmp, driver="GeoJSON")
     return path
 
-@call_parse
-def urbanlit_regions(
-    out:str, # output file (.parquet for GeoParquet, or .geojson)
-    bbox:str=None, # bounding box "min_lon,min_lat,max_lon,max_lat" in degrees
-    area:str=None, # or a vector file (GeoJSON, GeoParquet, shapefile) whose union is tessellated
-    resolution:int=9, # H3 resolution 0-15
-):
-    "Tessellate a bounding box or a vector file into H3 cells and write them as regions indexed by region_id."
-    import sys
-    try:
-        if (bbox is None) == (area is None): raise UrbanlitInputError("pass exactly one of --bbox and --area", "e.g. --bbox=-74.02,40.70,-73.97,40.75")
-        if bbox is not None:
-            try: shape = tuple(float(v) for v in bbox.split(","))
-            except ValueError: raise UrbanlitInputError(f"--bbox {bbox!r} is not four numbers", "write it as min_lon,min_lat,max_lon,max_lat")
-        else:
-            if not Path(area).exists(): raise UrbanlitInputError(f"--area file {area} does not exist", "check the path")
-            shape = gpd.read_parquet(area) if area.endswith(".parquet") else gpd.read_file(area)
-        regions = h3_tessellate(shape, resolution)
-        write_regions(regions, out)
-    except UrbanlitInputError as e:
-        print(f"urbanlit-regions: error: {e}", file=sys.stderr); sys.exit(2)
-    print(f"wrote {len(regions):,} H3 cells at resolution {resolution} to {out}")
+def tessellate_to_file(out:str|Path, # output file (.parquet for GeoParquet, or .geojson)
+                       bbox:str|None=None, # bounding box "min_lon,min_lat,max_lon,max_lat" in degrees
+                       area:str|Path|None=None, # or a vector file (GeoJSON, GeoParquet, shapefile) whose union is tessellated
+                       resolution:int=9, # H3 resolution 0-15
+                      )->gpd.GeoDataFrame:
+    "Tessellate a bounding box or a vector file into H3 cells and write them to `out` as regions indexed by region_id."
+    if (bbox is None) == (area is None): raise UrbanlitInputError("pass exactly one of --bbox and --area", "e.g. --bbox=-74.02,40.70,-73.97,40.75")
+    if bbox is not None:
+        try: shape = tuple(float(v) for v in str(bbox).split(","))
+        except ValueError: raise UrbanlitInputError(f"--bbox {bbox!r} is not four numbers", "write it as min_lon,min_lat,max_lon,max_lat")
+    else:
+        if not Path(area).exists(): raise UrbanlitInputError(f"--area file {area} does not exist", "check the path")
+        shape = gpd.read_parquet(area) if str(area).endswith(".parquet") else gpd.read_file(area)
+    regions = h3_tessellate(shape, resolution)
+    write_regions(regions, out)
+    return regions
+

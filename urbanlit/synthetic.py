@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 import numpy as np, pandas as pd
 import h3
-from fastcore.script import call_parse
 from .core import *
 from .regions import regions_from_cells, cell_neighbours, check_resolution
 from .data import CityData
@@ -21,7 +20,7 @@ __all__ = ['DEFAULT_CENTRE', 'LATENT_FACTORS', 'LAND_USES', 'LAND_USE_LOADINGS',
            'cell_lonlat', 'latent_factors', 'land_use_classes', 'poi_category_probabilities', 'synthetic_pois',
            'hourly_profile', 'synthetic_mobility', 'synthetic_indicators', 'satellite_image', 'map_image',
            'streetview_image', 'write_synthetic_images', 'synthetic_city_parts', 'seed_like', 'make_synthetic_city',
-           'write_tiny_city', 'urbanlit_synthetic']
+           'write_tiny_city']
 
 # %% ../nbs/03_synthetic.ipynb #69761cbf
 DEFAULT_CENTRE = (8.5417, 47.3769)  # (lon, lat) of the default city centre (Zurich)
@@ -418,18 +417,3 @@ def write_tiny_city(path:str|Path, # directory to write, e.g. tests_data/tiny_ci
     make_synthetic_city(path, **TINY_CITY, overwrite=overwrite, write_latent=True)
     return Path(path)
 
-@call_parse
-def urbanlit_synthetic(path:str, # directory to write the city to
-                       n_units:int=300, # number of H3 cells
-                       seed:int=0, # random seed
-                       image_size:int=32, # side of every image in pixels
-                       image_format:str="png", # png or jpeg
-                       write_latent:bool=False, # also write latent.parquet (the generative truth)
-                       tiny:bool=False, # write the tiny test city (ignores the other settings)
-                       overwrite:bool=False, # replace an existing directory
-                      ):
-    "Generate a synthetic city in urbanlit's format."
-    if tiny: out = write_tiny_city(path, overwrite=overwrite)
-    else: out = make_synthetic_city(path, n_units=n_units, seed=seed, image_size=image_size, image_format=image_format,
-                                    write_latent=write_latent, overwrite=overwrite).root
-    print(f"wrote {out}")
