@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_cli.ipynb #f9197fe2
 from __future__ import annotations
-import argparse, dataclasses, json, os, shutil, sys, time, traceback
+import argparse, dataclasses, json, os, shutil, sys, tempfile, time, traceback
 from pathlib import Path
 from typing import Any, Sequence
 import numpy as np, pandas as pd
@@ -391,6 +391,7 @@ def cmd_demo(out:str="urbanlit-demo", city:str|None=None, units:int=300, seed:in
         tasks = [c for c in data.labels.columns if pd.api.types.is_numeric_dtype(data.labels[c])]
         print(f"2/5 training UrbanFusion on {data.n_units} units ({', '.join(data.modalities)})")
         uf = UrbanFusion(model_config("urbanfusion", "recommended", seed=seed, epochs=epochs, device=device)).fit(data, out_dir=work/"urbanfusion")
+        (work/"urbanfusion"/"checkpoint"/"optimizer.pt").unlink(missing_ok=True)  # `embed --model-dir OUT/urbanfusion` needs the weights, not the optimizer
         embeddings = {"UrbanFusion": uf.transform(data)}
         has_musecl_inputs = not skip_musecl and "poi" in data.modalities and any(k in IMAGE_KINDS for k in data.modalities.values())
         if has_musecl_inputs:
@@ -399,8 +400,9 @@ def cmd_demo(out:str="urbanlit-demo", city:str|None=None, units:int=300, seed:in
             sv = "streetview" if "streetview" in images else images[0]
             rs = "satellite" if "satellite" in images else images[-1]
             overrides = {"street_view": sv if "mobility" in data.modalities else None, "remote_sensing": rs}
-            mc = MuseCL(model_config("musecl", "small", overrides, seed=seed, device=device)).fit(data, out_dir=work/"musecl")
-            embeddings["MuseCL"] = mc.transform(data)
+            with tempfile.TemporaryDirectory(prefix="urbanlit-demo-musecl-") as stages:  # the report needs its embedding, not its stage checkpoints (~250 MB)
+                mc = MuseCL(model_config("musecl", "small", overrides, seed=seed, device=device)).fit(data, out_dir=stages)
+                embeddings["MuseCL"] = mc.transform(data)
         else: print("3/5 skipping MuseCL (it needs POIs and images)")
         print("4/5 probing models and baselines")
         width = embeddings["UrbanFusion"].shape[1]
@@ -408,10 +410,10 @@ def cmd_demo(out:str="urbanlit-demo", city:str|None=None, units:int=300, seed:in
         kw = _probe_setup(data, protocol, seeds)
         (work/"embeddings").mkdir()
         for name, emb in {**embeddings, **base}.items(): emb.to_parquet(work/"embeddings"/f"{_file_name(name)}.parquet")
-        table = evaluate({**embeddings, **base}, data.labels, tasks, **kw)
+        table = evaluate({**embeddings, **base}, data.labels, tasks, progress=True, **kw)
         table.to_csv(work/"results.csv", index=False)
         print("5/5 ablation over modality subsets and figures")
-        ablation = ablate_inference(uf, data, tasks, progress=False, **kw)
+        ablation = ablate_inference(uf, data, tasks, progress=True, **kw)
         ablation.to_csv(work/"ablation.csv", index=False)
         figures = {}
         if data.has_geometry:
@@ -421,6 +423,8 @@ def cmd_demo(out:str="urbanlit-demo", city:str|None=None, units:int=300, seed:in
             figures["predicted_vs_true.png"] = viz.plot_predicted_vs_true(oof, title=f"UrbanFusion: {best_task}")
         figures["ablation.png"] = viz.plot_ablation(ablation, setting="setting", title="UrbanFusion: R² by inference modality subset")
         figures["training_curves.png"] = viz.plot_training_curves(uf.history)
+        if "MuseCL" in embeddings:
+            for stage, history in mc.history.items(): figures[f"training_curves_musecl_{_file_name(stage)}.png"] = viz.plot_training_curves(history)
         for name, fig in figures.items(): viz.save_figure(fig, work/name)
         seconds = time.perf_counter() - started
         report = demo_report(data, table, ablation, list(figures), seconds, kw["protocol"])

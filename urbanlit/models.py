@@ -458,7 +458,7 @@ class UrbanFusion(ModelAPI):
         seed_everything(t.seed)
         self.net = UrbanFusionEnsemble(c, self.input_dims, stats)
         loss = lambda model, batch, g: urbanfusion_loss(model, batch, g, c.recon_weight, c.smf_scheme, c.smf_p)
-        result = train(self.net, table, loss, t, out_dir=out_dir, resume=resume, extra_state=self._state(), max_steps=max_steps)
+        result = train(self.net, table, loss, t, out_dir=out_dir, resume=resume, extra_state=self._state(), max_steps=max_steps, description="UrbanFusion")
         self.history, self.checkpoint = result.history, result.checkpoint
         self.net.eval()
         self.net.align(table)
@@ -732,7 +732,8 @@ class MuseCL(ModelAPI):
             transform = branch.image.transform if self.branch_kinds[name] in IMAGE_KINDS else None
             data = TripletBatches(index, UnitInputs(city, name, c.image_size, feats, transform), seed=c.triplet.seed + i)
             result = train(branch, data, triplet_stage_loss(TripletLoss(c.distance, c.margin)), c.triplet,
-                           out_dir=out_dir/f"stage1_{name}", resume=resume, extra_state={"stage": f"triplet:{name}"})
+                           out_dir=out_dir/f"stage1_{name}", resume=resume, extra_state={"stage": f"triplet:{name}"},
+                           description=f"MuseCL stage 1 ({name} triplets)")
             self.history[name] = result.history
             self.branches[name] = branch.eval()
         self.w2v = POIWord2Vec(dim=c.w2v_dim, window=c.w2v_window, epochs=c.w2v_epochs, seed=c.fusion.seed)  # stage 2
@@ -741,7 +742,8 @@ class MuseCL(ModelAPI):
         seed_everything(c.fusion.seed)
         self.fusion = MuseCLFusion(c.embed_dim, c.w2v_dim, c.temperature)
         data = _Stage3Table(branches, mask, text, has_text)
-        result = train(self.fusion, data, musecl_fusion_loss, c.fusion, out_dir=out_dir/"stage3_fusion", resume=resume, extra_state={"stage": "fusion"})
+        result = train(self.fusion, data, musecl_fusion_loss, c.fusion, out_dir=out_dir/"stage3_fusion", resume=resume, extra_state={"stage": "fusion"},
+                       description="MuseCL stage 3 (fusion)")
         self.history["fusion"] = result.history
         self.fusion.eval()
         return self

@@ -207,6 +207,7 @@ def train(model:nn.Module, # the model; trained in place
           collate_fn:Callable|None=None, # stacks items into a batch (default: torch's default_collate)
           extra_state:dict|None=None, # JSON-serialisable metadata saved with the checkpoint (e.g. the model config)
           max_steps:int|None=None, # stop after this many optimizer steps in this call (to test interruption)
+          description:str="training", # the progress bar's label (e.g. the model and stage)
          )->TrainResult:
     "Train `model` on `dataset` with AdamW (or Adam), warmup + cosine (or constant), clipping and accumulation; checkpoint, log and resume."
     config = config or TrainConfig()
@@ -251,7 +252,7 @@ def train(model:nn.Module, # the model; trained in place
         if ckpt_dir is None or rank != 0: return
         save_checkpoint(ckpt_dir, core, optimizer, dict(extra_state or {}, step=at_step, train_config=asdict(config)))
     stop_at = total_steps if max_steps is None else min(total_steps, step + max_steps)
-    bar = tqdm(total=total_steps, initial=step, disable=not config.progress or rank != 0, desc="training", leave=False)
+    bar = tqdm(total=total_steps, initial=step, disable=not config.progress or rank != 0, desc=description, leave=False)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" and config.amp else torch.autocast("cpu", enabled=False)
     model.train()
     last_save, updating = time.monotonic(), False
