@@ -22,7 +22,7 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import r2_score, normalized_mutual_info_score
 from .core import *
 from .data import CityData
-from .probes import evaluate, get_protocol, out_of_fold, task_rows, Protocol, CLASSIFIERS
+from .probes import evaluate, get_protocol, out_of_fold, task_rows, Protocol, CLASSIFIERS, _check_embeddings
 
 # %% auto #0
 __all__ = ['NO_DATA', 'NOT_METRICS', 'save_figure', 'plot_map', 'embedding_rgb', 'plot_embedding_map', 'kmeans_clusters',
@@ -200,13 +200,8 @@ def plot_map(values:pd.Series|pd.DataFrame, # one value per unit, indexed by reg
 def _embedding_values(embedding:pd.DataFrame, name:str="embedding")->tuple[pd.DataFrame, np.ndarray]:
     embedding = _table(embedding, name)
     if not isinstance(embedding, pd.DataFrame): raise UrbanlitInputError(f"`{name}` is a Series", "pass the DataFrame returned by `transform`")
-    values = embedding.to_numpy(dtype=float)
-    empty = np.isnan(values).all(1) if values.shape[1] else np.zeros(len(values), bool)
-    embedding, values = embedding[~empty], values[~empty]  # units without an embedding (NaN rows of `transform`) are not drawn
-    bad = ~np.isfinite(values).all(1)
-    if bad.any(): raise UrbanlitInputError(f"`{name}` has NaN or infinite values in {int(bad.sum())} row(s), e.g. {list(embedding.index[bad][:3])}",
-                                           "drop those units or fix the model that made them")
-    return embedding, values
+    values, empty = _check_embeddings(embedding, name)  # the probes' check: all-NaN rows are units without an embedding
+    return embedding[~empty], values[~empty]  # which are not drawn
 
 def embedding_rgb(embedding:pd.DataFrame, # embeddings indexed by region_id
                   clip:float=0.02, # share of units clipped at each end of every component
