@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_ablations.ipynb #1dd88773
 from __future__ import annotations
-import itertools, tempfile
+import itertools, tempfile, contextlib, inspect
 from pathlib import Path
 from typing import Any, Callable, Sequence
 import numpy as np, pandas as pd
@@ -86,7 +86,7 @@ def ablate_training(city:CityData, # the city to train on and probe
                     model_class:type=UrbanFusion, # UrbanFusion or MuseCL
                     base_config:Any=None, # the config every setting starts from
                     train_seeds:Sequence[int]=(0, 1, 2), # pretraining seeds per setting
-                    out_dir:str|Path|None=None, # checkpoints per (setting, seed); None: temporary
+                    out_dir:str|Path|None=None, # checkpoints per (setting, seed) and the shared image feature cache; None: a temporary directory, removed at the end
                     progress:bool=True, # show a progress bar
                     **evaluate_kwargs, # passed to `probes.evaluate` (probe, protocol, seeds, ...)
                    )->pd.DataFrame:
@@ -99,15 +99,18 @@ def ablate_training(city:CityData, # the city to train on and probe
     elif isinstance(settings, str):
         if settings not in STANDARD_ABLATIONS: raise UrbanlitInputError(f"unknown ablation {settings!r}", f"use one of {list(STANDARD_ABLATIONS) + ['modalities']} or a dict of settings")
         settings = STANDARD_ABLATIONS[settings]
-    out_dir = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="urbanlit-ablation-"))
     embeddings = {}
     runs = [(i, name, seed) for i, name in enumerate(settings) for seed in train_seeds]
-    for i, name, seed in tqdm(runs, desc="training settings", disable=not progress, leave=False):
-        config = type(base).from_dict({**base.to_dict(), **settings[name]})
-        for loop in ("train", "triplet", "fusion"):
-            if hasattr(config, loop): setattr(config, loop, type(getattr(config, loop))(**{**vars(getattr(config, loop)), "seed": seed}))
-        model = model_class(config).fit(city, out_dir=out_dir/f"setting{i}_seed{seed}")  # one folder per (setting, seed)
-        embeddings.setdefault(name, []).append(model.transform(city))
+    with contextlib.ExitStack() as scratch:
+        out_dir = Path(out_dir) if out_dir is not None else Path(scratch.enter_context(tempfile.TemporaryDirectory(prefix="urbanlit-ablation-")))
+        # frozen image features are extracted once and shared by every run (the cache checks units and encoder)
+        shared = {"feature_cache": out_dir/"features"} if "feature_cache" in inspect.signature(model_class.fit).parameters else {}
+        for i, name, seed in tqdm(runs, desc="training settings", disable=not progress, leave=False):
+            config = type(base).from_dict({**base.to_dict(), **settings[name]})
+            for loop in ("train", "triplet", "fusion"):
+                if hasattr(config, loop): setattr(config, loop, type(getattr(config, loop))(**{**vars(getattr(config, loop)), "seed": seed}))
+            model = model_class(config).fit(city, out_dir=out_dir/f"setting{i}_seed{seed}", **shared)  # one folder per (setting, seed)
+            embeddings.setdefault(name, []).append(model.transform(city))
     table = evaluate(embeddings, city.labels, tasks, **evaluate_kwargs)
     return table.rename(columns={"embedding": "setting"}).assign(ablation="training")
 
@@ -117,12 +120,13 @@ def baselines(city:CityData, # the city
               modalities:Sequence[str]|None=None, # modalities to include (default: all with data)
               image=None, # `models.ImageFeatureConfig` for image modalities (frozen encoder features)
               seed:int=0, # seed of the random baseline and PCA
+              cache_dir:str|Path|None=None, # image feature cache (e.g. a fitted UrbanFusion's `feature_dir`); None: a temporary one
              )->dict[str, pd.DataFrame]:
     "Raw-feature, concatenated, PCA, coordinates-only and random embeddings of `city`'s units, by name."
     from sklearn.decomposition import PCA
     from urbanlit.models import modality_features
     mods = list(modalities) if modalities is not None else [m for m, has in city.availability().any().items() if has]
-    feats = modality_features(city, mods, image=image, progress=False)
+    feats = modality_features(city, mods, image=image, progress=False, cache_dir=cache_dir)
     ids = city.region_ids
     def zscore(v, keep): return (v - v[keep].mean(0)) / (v[keep].std(0) + 1e-8)
     out = {f"raw {m}": pd.DataFrame(zscore(f.values, f.available)[f.available], index=ids[f.available]) for m, f in feats.items()}

@@ -154,12 +154,13 @@ def cmd_synth(out:str, units:int=300, seed:int=0, image_size:int=32, overwrite:b
                                            overwrite=overwrite).n_units
     print(f"wrote a synthetic city of {city_units} units to {out}")
 
-def cmd_regions(out:str, bbox:str|None=None, area:str|None=None, resolution:int=9, overwrite:bool=False):
+def cmd_regions(out:str, bbox:str|None=None, area:str|None=None, resolution:int=9, overwrite:bool=False, drop_empty:str|None=None):
     "Tessellate a bounding box or a vector file into H3 cells (GeoParquet or GeoJSON)."
     from urbanlit.regions import tessellate_to_file
     prepare_output(out, overwrite)
-    regions = tessellate_to_file(out, bbox, area, resolution)
-    print(f"wrote {len(regions):,} H3 cells at resolution {resolution} to {out}")
+    regions = tessellate_to_file(out, bbox, area, resolution, drop_empty=drop_empty)
+    dropped = f" (dropped {regions.attrs['empty_cells_dropped']:,} empty cells)" if drop_empty else ""
+    print(f"wrote {len(regions):,} H3 cells at resolution {resolution} to {out}{dropped}")
 
 CONVERTERS = ("hafusion", "manhattan270")  # benchmark formats `urbanlit convert` reads
 
@@ -406,7 +407,7 @@ def cmd_demo(out:str="urbanlit-demo", city:str|None=None, units:int=300, seed:in
         else: print("3/5 skipping MuseCL (it needs POIs and images)")
         print("4/5 probing models and baselines")
         width = embeddings["UrbanFusion"].shape[1]
-        base = baselines(data, width=width, modalities=uf.net.modalities, image=uf.config.image)
+        base = baselines(data, width=width, modalities=uf.net.modalities, image=uf.config.image, cache_dir=uf.feature_dir)
         kw = _probe_setup(data, protocol, seeds)
         (work/"embeddings").mkdir()
         for name, emb in {**embeddings, **base}.items(): emb.to_parquet(work/"embeddings"/f"{_file_name(name)}.parquet")
@@ -468,21 +469,23 @@ def build_parser()->argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help, formatter_class=HelpFormatter)
         p.add_argument("--config", help="YAML or JSON file of options (command-line options win)")
         p.add_argument("--debug", action="store_true", help="print the traceback on errors")
+        p.add_argument("--threads", type=int, help=f"torch CPU threads (default: ${THREADS_ENV}, else one for training small models on the CPU and PyTorch's choice elsewhere)")
         p.set_defaults(fn=fn)
         return p
     overwrite = dict(action="store_true", help="replace the output if it exists")
     device = dict(help="cpu, cuda, cuda:N or mps (default: the best available; $URBANLIT_DEVICE overrides)")
     p = add("synth", "Write a synthetic city (POIs, mobility, images, labels) to a directory.", cmd_synth)
-    p.add_argument("out", help="directory to write"); p.add_argument("--units", type=int, default=300, help="number of H3 cells")
+    p.add_argument("--out", required=True, help="directory to write"); p.add_argument("--units", type=int, default=300, help="number of H3 cells")
     p.add_argument("--seed", type=int, default=0, help="random seed of the city"); p.add_argument("--image-size", type=int, default=32, help="image side in pixels")
     p.add_argument("--image-format", default="png", choices=("png", "jpeg"), help="image file format")
     p.add_argument("--write-latent", action="store_true", help="also write latent.parquet (the generative truth)")
     p.add_argument("--tiny", action="store_true", help="the 37-unit test city of tests_data/"); p.add_argument("--overwrite", **overwrite)
     p = add("regions", "Tessellate a bounding box or a vector file into H3 cells, written as regions (GeoParquet or GeoJSON).", cmd_regions)
-    p.add_argument("out", help="output file: .parquet (GeoParquet) or .geojson")
+    p.add_argument("--out", required=True, help="output file: .parquet (GeoParquet) or .geojson")
     p.add_argument("--bbox", metavar="MIN_LON,MIN_LAT,MAX_LON,MAX_LAT", help="bounding box in degrees, longitude first")
     p.add_argument("--area", help="or a vector file (GeoJSON, GeoParquet, shapefile) whose union is tessellated")
     p.add_argument("--resolution", type=int, default=9, help="H3 resolution 0-15 (9: about 0.1 km² a cell)"); p.add_argument("--overwrite", **overwrite)
+    p.add_argument("--drop-empty", metavar="POINTS", help="drop the cells holding none of these points (CSV with lon/lat columns, GeoJSON or GeoParquet; default: keep every cell)")
     p = add("convert", "Convert a public benchmark folder (HAFusion's NY/Chicago/SF format, Manhattan-270) to a city directory.", cmd_convert)
     p.add_argument("format", choices=list(CONVERTERS), help="the folder's format"); p.add_argument("folder", help="the benchmark folder")
     p.add_argument("--out", required=True, help="city directory to write"); p.add_argument("--regions", help="hafusion: region polygons (GeoJSON/GeoParquet), one per region in the arrays' order")
@@ -521,7 +524,7 @@ def build_parser()->argparse.ArgumentParser:
     p.add_argument("--city", help="city directory: its labels.parquet (without --labels) and its regions for spatial blocks")
     p.add_argument("--tasks", help="comma-separated label columns (default: all numeric)")
     p.add_argument("--protocol", default="spatial_blocks", choices=list(PROBE_PROTOCOLS), help="named evaluation protocol")
-    p.add_argument("--probe", choices=list(PROBE_NAMES), help="change the protocol's estimator")
+    p.add_argument("--probe", choices=list(PROBE_NAMES), help="change the protocol's regression estimator (default: the protocol's: mlp for musecl, else ridge)")
     p.add_argument("--folds", type=int, help="change the number of folds"); p.add_argument("--alpha", help="change the ridge penalty: a number, or 'cv' for inner cross-validation")
     p.add_argument("--clip", action=argparse.BooleanOptionalAction, help="set negative predictions to 0 (default: as the protocol says)")
     p.add_argument("--positive-only", metavar="TASK", help="comma-separated tasks scored only where the target is > 0 (HAFusion's check-in rule)")
@@ -556,7 +559,11 @@ def main(argv:Sequence[str]|None=None)->int:
     sub = parser._subparsers._group_actions[0].choices[args.command]
     try:
         args = merge_config(sub, args, argv)
-        kwargs = {k: v for k, v in vars(args).items() if k not in ("command", "fn", "config", "debug")}
+        threads = requested_threads(args.threads)
+        if threads is not None:  # for this process and everything it runs (training reads $URBANLIT_THREADS too)
+            import torch
+            os.environ[THREADS_ENV] = str(threads); torch.set_num_threads(threads)
+        kwargs = {k: v for k, v in vars(args).items() if k not in ("command", "fn", "config", "debug", "threads")}
         out = kwargs.get("out")
         if out is None or int(os.environ.get("RANK", "0")) != 0: args.fn(**kwargs)  # under torchrun, rank 0 holds the lock
         else:

@@ -10,9 +10,9 @@ from typing import Any, Iterable
 import numpy as np
 
 # %% auto #0
-__all__ = ['CRS', 'INDEX_NAME', 'COORD_ORDER', 'MODALITY_KINDS', 'IMAGE_KINDS', 'MAX_DENSE_UNITS', 'DEVICE_ENV',
-           'UrbanlitInputError', 'optional_import', 'seed_everything', 'get_device', 'as_lonlat', 'validate_regions',
-           'atomic_path', 'write_json']
+__all__ = ['CRS', 'INDEX_NAME', 'COORD_ORDER', 'MODALITY_KINDS', 'IMAGE_KINDS', 'MAX_DENSE_UNITS', 'DEVICE_ENV', 'THREADS_ENV',
+           'SMALL_MODEL_PARAMETERS', 'UrbanlitInputError', 'optional_import', 'seed_everything', 'get_device',
+           'requested_threads', 'cpu_threads', 'as_lonlat', 'validate_regions', 'atomic_path', 'write_json']
 
 # %% ../nbs/00_core.ipynb #e8037b83
 CRS = "EPSG:4326"  # coordinate reference system of every unit table and coordinate array
@@ -82,6 +82,32 @@ def get_device(device:str|None=None, # "cpu", "cuda", "cuda:1", "mps"; None choo
     if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise UrbanlitInputError(f"{source} asks for 'mps' but Apple MPS is not available", "use 'cpu'")
     return dev
+
+# %% ../nbs/00_core.ipynb #c7d2e4a2
+THREADS_ENV = "URBANLIT_THREADS"  # environment variable that sets the number of torch CPU threads
+SMALL_MODEL_PARAMETERS = 2_000_000  # on the CPU, training models smaller than this runs on one thread unless told otherwise
+
+def requested_threads(threads:int|None=None, # a thread count; None: $URBANLIT_THREADS, else no request
+                     )->int|None:
+    "The CPU thread count asked for: `threads`, else `$URBANLIT_THREADS`, else None; validated."
+    source = "`threads`"
+    if threads is None and os.environ.get(THREADS_ENV): threads,source = os.environ[THREADS_ENV],f"${THREADS_ENV}"
+    if threads is None: return None
+    try: n = int(threads)
+    except (TypeError, ValueError): n = 0
+    if n < 1 or str(threads).strip() not in (str(n), f"{n}.0"):
+        raise UrbanlitInputError(f"{source} is {threads!r}", "pass a positive whole number of CPU threads, e.g. 1 or 4")
+    return n
+
+@contextlib.contextmanager
+def cpu_threads(threads:int|None=None, # torch CPU threads inside the block; None: leave them as they are
+               ):
+    "Run the block with `threads` torch CPU threads, then restore the previous count."
+    import torch
+    previous = torch.get_num_threads()
+    if threads is not None: torch.set_num_threads(requested_threads(threads))
+    try: yield torch.get_num_threads()
+    finally: torch.set_num_threads(previous)
 
 # %% ../nbs/00_core.ipynb #abacf868
 def as_lonlat(lon:Any, # longitudes in degrees (array-like), or an (N, 2) array of (lon, lat) when `lat` is None

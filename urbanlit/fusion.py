@@ -103,9 +103,13 @@ class TransformerFusion(nn.Module):
         self.pool_score = nn.Linear(dim, 1) if pooling == "attention" else None
     def forward(self, tokens:torch.Tensor, mask:torch.Tensor|None=None,
                 return_tokens:bool=False, # also return the per-modality output tokens
+                columns:torch.Tensor|None=None, # indices of the modalities `tokens` holds, when it is a slice of the M (an SMF view's)
                ):
         mask = check_tokens(tokens, mask)
-        x = torch.where(mask.unsqueeze(-1), tokens, torch.zeros_like(tokens)) + self.modality_embedding
+        position = self.modality_embedding if columns is None else self.modality_embedding[columns]
+        if len(position) != tokens.shape[1]:
+            raise UrbanlitInputError(f"`tokens` holds {tokens.shape[1]} modalities, the fusion knows {len(position)}", "pass `columns` with a slice of the modalities")
+        x = torch.where(mask.unsqueeze(-1), tokens, torch.zeros_like(tokens)) + position
         attend = mask if self.missing == "mask" else torch.ones_like(mask)
         x = self.norm(self.blocks(x, src_key_padding_mask=~attend))
         if self.pool_score is None: h = masked_mean(x, attend)

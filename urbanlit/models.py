@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_models.ipynb #46a98bb6
 from __future__ import annotations
-import json, math, tempfile, dataclasses, typing, warnings
+import json, math, tempfile, contextlib, dataclasses, typing, warnings
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 from typing import Any, Sequence
@@ -97,15 +97,15 @@ def _features_of(city:CityData, name:str, poi_categories:list|None=None, image:I
     with torch.random.fork_rng():
         torch.manual_seed(image.seed)
         encoder = ImageEncoder(image.backbone, pretrained=image.weights, input_size=image.image_size)
-    root = Path(cache_dir) if cache_dir is not None else Path(tempfile.mkdtemp(prefix="urbanlit-features-"))
-    result = extract_city_features(city, name, encoder, root=root, batch_size=image.batch_size, progress=progress)
-    return RegionFeatures(np.asarray(result.values), ids, result.available, None, name, {"backbone": image.backbone, "weights": image.weights})
+    if cache_dir is None: raise UrbanlitInputError(f"image modality {name!r} needs a feature cache directory", "pass `cache_dir`")
+    result = extract_city_features(city, name, encoder, root=Path(cache_dir), batch_size=image.batch_size, progress=progress)
+    return RegionFeatures(np.array(result.values), ids, result.available, None, name, {"backbone": image.backbone, "weights": image.weights})
 
 def modality_features(city:CityData, # the city
                       modalities:Sequence[str]|None=None, # names of its modalities (default: all)
                       poi_categories:list|None=None, # fix the POI columns (e.g. a trained model's)
                       image:ImageFeatureConfig|None=None, # frozen image encoder for image modalities
-                      cache_dir:str|Path|None=None, # where image features are cached (resumable); default a temporary directory
+                      cache_dir:str|Path|None=None, # where image features are cached (resumable); default a temporary directory, removed on return
                       progress:bool=True, # progress bars during image feature extraction
                       count_transform:str="log1p", # count vectors (non-negative integers) enter as log1p ("none": as they are)
                       location_encoder:str="rff", # coordinates: (lon, lat) for the trainable "rff" encoder, or a frozen pretrained encoder's features ("geoclip")
@@ -117,7 +117,10 @@ def modality_features(city:CityData, # the city
     if unknown: raise UrbanlitInputError(f"modality {unknown[0]!r} is not in city {city.name!r}", f"use some of {list(known)}")
     if count_transform not in COUNT_TRANSFORMS: raise UrbanlitInputError(f"`count_transform` is {count_transform!r}", f"use one of {COUNT_TRANSFORMS}")
     check_location_encoder(location_encoder)
-    return {m: _features_of(city, m, poi_categories, image, cache_dir, progress, count_transform, location_encoder) for m in modalities}
+    with contextlib.ExitStack() as scratch:  # image features are extracted into a cache; without one, a temporary directory removed on return
+        if cache_dir is None and any(known[m] in IMAGE_KINDS for m in modalities):
+            cache_dir = scratch.enter_context(tempfile.TemporaryDirectory(prefix="urbanlit-features-"))
+        return {m: _features_of(city, m, poi_categories, image, cache_dir, progress, count_transform, location_encoder) for m in modalities}
 
 # %% ../nbs/08_models.ipynb #617794db
 class JSONConfig:
@@ -271,10 +274,26 @@ class UrbanFusionNet(nn.Module):
         if views is None: return self.fusion(tokens, mask)
         out = {}
         for name, view in zip("ab", views):
-            h = self.fusion(tokens, view)
+            h = self.fused_view(tokens, view, mask)
             out[f"z_{name}"] = self.projection(h)
             out[f"recon_{name}"] = {m: self.reconstruct[m](h) for m in self.modalities}
         return out
+
+    slice_views = True  # run each SMF view on its own rows and columns only (same result, about half the Transformer's work)
+    def fused_view(self, tokens:torch.Tensor, # (B, M, dim)
+                   view:torch.Tensor, # (B, M) bool: the modalities of this view; an empty row is a unit left out of the loss
+                   mask:torch.Tensor, # (B, M) bool availability
+                  )->torch.Tensor:
+        "h (B, dim) of each unit from its view's modalities; zeros for units whose view is empty (they must be left out of the loss)."
+        used = view.any(1)
+        if not self.slice_views:  # every row and column through the Transformer (units with an empty view fused whole), then zeroed
+            return self.fusion(tokens, torch.where(used[:, None], view, mask)) * used[:, None]
+        rows = used.nonzero().squeeze(1)
+        cols = view.any(0).nonzero().squeeze(1) if self.fusion.missing == "mask" else torch.arange(view.shape[1], device=view.device)
+        if len(rows) == 0: return tokens.new_zeros(tokens.shape[0], tokens.shape[2])
+        h = self.fusion(tokens[rows][:, cols], view[rows][:, cols], columns=cols)
+        if len(rows) == len(view): return h
+        return tokens.new_zeros(tokens.shape[0], h.shape[1]).index_copy(0, rows, h)
 
 class UrbanFusionEnsemble(nn.Module):
     """`config.members` UrbanFusion networks trained side by side from different initialisations. The embedding is their
@@ -326,8 +345,8 @@ def urbanfusion_loss(model, batch, generator, recon_weight:float=0.25, scheme:st
     views = []
     for _ in members:  # each member draws its own views
         view_a, view_b, valid = (v.to(mask.device) for v in smf_views(mask.cpu(), generator, scheme=scheme, p=p))
-        # units whose views cannot both be non-empty are fused whole (so fusion has input) and left out of the loss
-        views.append((torch.where(valid[:, None], view_a, mask), torch.where(valid[:, None], view_b, mask), valid))
+        # units whose views cannot both be non-empty are not fused at all (`fused_view` gives them zeros) and left out of the loss
+        views.append((view_a & valid[:, None], view_b & valid[:, None], valid))
     # the network runs through `model` itself: under DDP only a call of the wrapper makes backward average the gradients
     if isinstance(net, UrbanFusionEnsemble): outs = model(batch["features"], mask, views=[v[:2] for v in views])
     else: outs = [model(batch["features"], mask, views=views[0][:2])]
@@ -436,16 +455,18 @@ class UrbanFusion(ModelAPI):
             out_dir:str|Path|None=None, # checkpoint, log and feature cache; None: a temporary directory
             resume:bool=False, # continue an interrupted run in `out_dir`
             max_steps:int|None=None, # stop after this many steps (resumable)
+            feature_cache:str|Path|None=None, # image feature cache (default `out_dir/features`); runs on one city may share one
            )->"UrbanFusion":
         "Train on `city` with Stochastic Multimodal Fusion."
         city, c = check_city(city, "UrbanFusion.fit"), self.config
         out_dir = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="urbanlit-uf-"))
+        self.feature_dir = Path(feature_cache) if feature_cache is not None else out_dir/"features"  # `transform` of this city reads it again
         modalities = self._training_modalities(city)
         if resume and (out_dir/"checkpoint"/"state.json").exists():
             saved = read_checkpoint_state(out_dir/"checkpoint").get("model_config", {})
             diff = config_differences(c.to_dict(), saved)
             if diff: raise UrbanlitInputError(f"the checkpoint in {out_dir} was made with another config: {'; '.join(diff)}", "resume with the same config or use a new out_dir")
-        feats = modality_features(city, modalities, image=c.image, cache_dir=out_dir/"features", progress=c.train.progress, count_transform=c.count_transform,
+        feats = modality_features(city, modalities, image=c.image, cache_dir=self.feature_dir, progress=c.train.progress, count_transform=c.count_transform,
                                   location_encoder=c.location_encoder)
         self.poi_categories = feats["poi"].columns if "poi" in feats else None
         self.trained_on = city_fingerprint(city)
@@ -473,6 +494,12 @@ class UrbanFusion(ModelAPI):
         return {"model": type(self).__name__, "model_config": self.config.to_dict(), "modalities": list(self.input_dims),
                 "input_dims": self.input_dims, "poi_categories": self.poi_categories, "trained_on": self.trained_on}
 
+    feature_dir = None  # the image feature cache `fit` wrote (set by `fit`, and by `load` from a training run's checkpoint)
+    def _own_feature_cache(self, city:CityData)->Path|None:
+        "The feature cache of training when `city` is the training city and the cache exists (its files check units and encoder themselves), else None."
+        same = self.trained_on is not None and city_fingerprint(city)["regions_sha256"] == self.trained_on["regions_sha256"]
+        return Path(self.feature_dir) if same and self.feature_dir is not None and Path(self.feature_dir).is_dir() else None
+
     def _check_other_city(self, city:CityData, modalities:list):
         "On a city other than the training one: refuse inputs tied to the training city's regions, and warn with the POI categories in common."
         if self.trained_on is None or city_fingerprint(city)["regions_sha256"] == self.trained_on["regions_sha256"]: return
@@ -495,7 +522,7 @@ class UrbanFusion(ModelAPI):
     def transform(self, city:CityData, # the city whose units to embed
                   modalities:Sequence[str]|None=None, # any subset of the trained modalities (default: all of them)
                   batch_size:int=1024, # units per forward pass
-                  cache_dir:str|Path|None=None, # image feature cache
+                  cache_dir:str|Path|None=None, # image feature cache (default: the one `fit` made, on the city it was trained on; else a temporary one)
                  )->pd.DataFrame:
         "Embeddings of every unit, indexed by `region_id`; NaN rows (with a warning) for units that have none of `modalities`."
         self._check_fitted()
@@ -505,6 +532,7 @@ class UrbanFusion(ModelAPI):
         if bad: raise UrbanlitInputError(f"the model was not trained with modality {bad[0]!r}", f"use a subset of {trained}")
         if not modalities: raise UrbanlitInputError("`modalities` is empty", f"use a non-empty subset of {trained}")
         self._check_other_city(city, modalities)
+        cache_dir = cache_dir if cache_dir is not None else self._own_feature_cache(city)
         feats = modality_features(city, modalities, poi_categories=self.poi_categories, image=self.config.image, cache_dir=cache_dir, progress=False,
                                   count_transform=self.config.count_transform, location_encoder=self.config.location_encoder)
         for m, f in feats.items():
@@ -551,6 +579,8 @@ class UrbanFusion(ModelAPI):
         model.net = UrbanFusionEnsemble(model.config, model.input_dims, stats)
         load_checkpoint(path, model.net)
         model.net.eval()
+        run = Path(path).parent  # a training run's out_dir/checkpoint: its features/ are that run's cache
+        if Path(path).name == "checkpoint" and (run/"log.jsonl").exists() and (run/"features").is_dir(): model.feature_dir = run/"features"
         return model
 
 # %% ../nbs/08_models.ipynb #0bcb2ed1

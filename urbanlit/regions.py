@@ -15,8 +15,8 @@ from .core import *
 
 # %% auto #0
 __all__ = ['MAX_CELLS', 'check_resolution', 'check_cell', 'assign_points_to_cells', 'cell_polygon', 'regions_from_cells',
-           'area_geometry', 'h3_tessellate', 'h3_resolution_of', 'assign_points_to_regions', 'cell_neighbours',
-           'spatial_blocks', 'write_regions', 'tessellate_to_file']
+           'area_geometry', 'h3_tessellate', 'point_lonlat', 'h3_resolution_of', 'assign_points_to_regions',
+           'cell_neighbours', 'spatial_blocks', 'write_regions', 'read_points', 'tessellate_to_file']
 
 # %% ../nbs/01_regions.ipynb #76af6f45
 def check_resolution(resolution:Any, # an H3 resolution
@@ -93,8 +93,10 @@ def area_geometry(area:Any, # shapely geometry, GeoDataFrame, GeoSeries or (min_
 def h3_tessellate(area:Any, # shapely geometry, GeoDataFrame, GeoSeries or (min_lon, min_lat, max_lon, max_lat)
                   resolution:int=9, # H3 resolution 0-15
                   max_cells:int=MAX_CELLS, # refuse larger results, which are usually a wrong resolution
+                  keep_empty:bool=True, # False: drop the cells that hold none of `points` (sea, parks, a bbox's corners)
+                  points:Any=None, # with keep_empty=False: the points (POIs) that make a cell non-empty; see `point_lonlat`
                  )->gpd.GeoDataFrame:
-    "Cover `area` with the H3 cells that intersect it, as regions indexed by `region_id`."
+    "Cover `area` with the H3 cells that intersect it (all of them, or only those holding `points`), as regions indexed by `region_id`."
     resolution = check_resolution(resolution)
     area = area_geometry(area)
     estimate = area.area * 111.32**2 * math.cos(math.radians(area.centroid.y)) / h3.average_hexagon_area(resolution, unit="km^2")
@@ -106,7 +108,34 @@ def h3_tessellate(area:Any, # shapely geometry, GeoDataFrame, GeoSeries or (min_
     grown = area.buffer(2 * edge_deg / math.cos(math.radians(lat_max)))
     candidates = h3.geo_to_cells(grown, resolution)
     regions = regions_from_cells(candidates)
-    return regions[regions.intersects(area)]
+    regions = regions[regions.intersects(area)]
+    if keep_empty:
+        if points is not None: raise UrbanlitInputError("`points` was given with keep_empty=True",
+                                                        "pass keep_empty=False to drop the cells without points, or leave `points` out")
+        return regions
+    if points is None: raise UrbanlitInputError("keep_empty=False needs `points`: which cells are empty depends on the data",
+                                                "pass the POIs (a GeoDataFrame or an (N, 2) lon/lat array) as `points`")
+    lon,lat = point_lonlat(points)
+    held = pd.Index(assign_points_to_cells(lon, lat, resolution)).unique()
+    kept = regions[regions.index.isin(held)]
+    if len(kept) == 0:
+        swapped = len(lon) and np.abs(lon).max() <= 90 and pd.Index(assign_points_to_cells(lat, lon, resolution)).isin(regions.index).any()
+        hint = " (longitude and latitude look swapped)" if swapped else ""
+        raise UrbanlitInputError(f"none of the {len(lon):,} points lies in the {len(regions):,} cells of the area{hint}",
+                                 "check that the points and the area are the same place, with longitude first")
+    kept.attrs["empty_cells_dropped"] = len(regions) - len(kept)
+    return kept
+
+def point_lonlat(points:Any, # a GeoDataFrame/GeoSeries (any CRS; polygons count by a point inside them) or an (N, 2) lon/lat array
+                )->tuple[np.ndarray, np.ndarray]:
+    "Longitudes and latitudes of `points` in degrees."
+    if isinstance(points, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        if points.crs is None: raise UrbanlitInputError("`points` has no CRS", f"call `points.set_crs('{CRS}')` if its coordinates are lon/lat degrees")
+        geom = points.to_crs(CRS).geometry if isinstance(points, gpd.GeoDataFrame) else points.to_crs(CRS)
+        geom = geom[~(geom.isna() | geom.is_empty)]
+        geom = geom.where(geom.geom_type == "Point", geom.representative_point())
+        return as_lonlat(geom.x.to_numpy(), geom.y.to_numpy(), name="points")
+    return as_lonlat(points, name="points")
 
 # %% ../nbs/01_regions.ipynb #ac7c1218
 def h3_resolution_of(regions:gpd.GeoDataFrame)->int|None:
@@ -190,10 +219,25 @@ def write_regions(regions:gpd.GeoDataFrame, # units indexed by region_id
         else: regions.reset_index().to_file(tmp, driver="GeoJSON")
     return path
 
+def read_points(path:str|Path, # GeoParquet, GeoJSON (any file geopandas reads), or CSV with lon/lat (or longitude/latitude, lng/lat) columns
+               )->gpd.GeoDataFrame:
+    "Points from a vector file or a CSV of coordinates, as a GeoDataFrame in lon/lat."
+    path = Path(path)
+    if not path.exists(): raise UrbanlitInputError(f"points file {path} does not exist", "check the path")
+    if path.suffix.lower() != ".csv": return gpd.read_parquet(path) if path.suffix == ".parquet" else gpd.read_file(path)
+    table = pd.read_csv(path)
+    names = {c.lower(): c for c in table.columns}
+    lon = next((names[c] for c in ("lon", "lng", "longitude", "x") if c in names), None)
+    lat = next((names[c] for c in ("lat", "latitude", "y") if c in names), None)
+    if lon is None or lat is None: raise UrbanlitInputError(f"{path} has no lon/lat columns (columns: {list(table.columns)[:8]})",
+                                                            "name the coordinate columns lon and lat (degrees)")
+    return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table[lon], table[lat]), crs=CRS)
+
 def tessellate_to_file(out:str|Path, # output file (.parquet for GeoParquet, or .geojson)
                        bbox:str|None=None, # bounding box "min_lon,min_lat,max_lon,max_lat" in degrees
                        area:str|Path|None=None, # or a vector file (GeoJSON, GeoParquet, shapefile) whose union is tessellated
                        resolution:int=9, # H3 resolution 0-15
+                       drop_empty:str|Path|None=None, # a points file (GeoParquet, GeoJSON, or CSV with lon/lat columns): drop the cells holding none
                       )->gpd.GeoDataFrame:
     "Tessellate a bounding box or a vector file into H3 cells and write them to `out` as regions indexed by region_id."
     if (bbox is None) == (area is None): raise UrbanlitInputError("pass exactly one of --bbox and --area", "e.g. --bbox=-74.02,40.70,-73.97,40.75")
@@ -203,7 +247,8 @@ def tessellate_to_file(out:str|Path, # output file (.parquet for GeoParquet, or 
     else:
         if not Path(area).exists(): raise UrbanlitInputError(f"--area file {area} does not exist", "check the path")
         shape = gpd.read_parquet(area) if str(area).endswith(".parquet") else gpd.read_file(area)
-    regions = h3_tessellate(shape, resolution)
+    points = None if drop_empty is None else read_points(drop_empty)
+    regions = h3_tessellate(shape, resolution, keep_empty=points is None, points=points)
     write_regions(regions, out)
     return regions
 

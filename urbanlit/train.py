@@ -41,6 +41,7 @@ class TrainConfig:
     device:str|None=None # None: core.get_device (CUDA, MPS, CPU; $URBANLIT_DEVICE overrides)
     amp:bool=True # bf16 autocast and TF32 matmuls on CUDA (ignored on CPU)
     progress:bool=True # show a progress bar
+    threads:int|None=None # torch CPU threads while training (None: $URBANLIT_THREADS, else 1 for models under SMALL_MODEL_PARAMETERS on the CPU)
 
     def __post_init__(self):
         for name in ("epochs", "batch_size", "accumulate"):
@@ -50,6 +51,7 @@ class TrainConfig:
         if not self.checkpoint_minutes >= 0: raise UrbanlitInputError(f"`checkpoint_minutes` is {self.checkpoint_minutes!r}", "pass 0 (off) or a positive number of minutes")
         if self.warmup < 0: raise UrbanlitInputError(f"`warmup` is {self.warmup}", "pass a fraction in [0, 1) or a step count")
         if self.optimizer not in ("adamw", "adam"): raise UrbanlitInputError(f"`optimizer` is {self.optimizer!r}", "use 'adamw' or 'adam'")
+        if self.threads is not None: requested_threads(self.threads)
         if self.lr_schedule not in ("cosine", "constant"): raise UrbanlitInputError(f"`lr_schedule` is {self.lr_schedule!r}", "use 'cosine' or 'constant'")
 
 def step_seed(seed:int, step:int)->int:
@@ -211,6 +213,13 @@ def train(model:nn.Module, # the model; trained in place
          )->TrainResult:
     "Train `model` on `dataset` with AdamW (or Adam), warmup + cosine (or constant), clipping and accumulation; checkpoint, log and resume."
     config = config or TrainConfig()
+    threads = requested_threads(config.threads)
+    if threads is None and get_device(config.device).type == "cpu" and sum(p.numel() for p in model.parameters()) < SMALL_MODEL_PARAMETERS: threads = 1
+    with cpu_threads(threads):
+        return _train(model, dataset, loss_fn, config, out_dir, resume, collate_fn, extra_state, max_steps, description)
+
+def _train(model, dataset, loss_fn, config, out_dir, resume, collate_fn, extra_state, max_steps, description)->TrainResult:
+    "The loop of `train`, run with the thread count chosen there."
     init_distributed()
     rank, world = dist_info()
     device = get_device(config.device)
