@@ -410,7 +410,9 @@ def cmd_demo(out:str="urbanlit-demo", city:str|None=None, units:int=300, seed:in
         base = baselines(data, width=width, modalities=uf.net.modalities, image=uf.config.image, cache_dir=uf.feature_dir)
         kw = _probe_setup(data, protocol, seeds)
         (work/"embeddings").mkdir()
-        for name, emb in {**embeddings, **base}.items(): emb.to_parquet(work/"embeddings"/f"{_file_name(name)}.parquet")
+        for name, emb in {**embeddings, **base}.items():  # float32: what a probe needs, at half the size of the raw float64 features
+            if name == "raw concatenated": continue  # the raw_* files side by side (2,000+ columns): 3 MB of nothing new
+            emb.astype("float32").to_parquet(work/"embeddings"/f"{_file_name(name)}.parquet")
         table = evaluate({**embeddings, **base}, data.labels, tasks, progress=True, **kw)
         table.to_csv(work/"results.csv", index=False)
         print("5/5 ablation over modality subsets and figures")
@@ -427,6 +429,7 @@ def cmd_demo(out:str="urbanlit-demo", city:str|None=None, units:int=300, seed:in
         if "MuseCL" in embeddings:
             for stage, history in mc.history.items(): figures[f"training_curves_musecl_{_file_name(stage)}.png"] = viz.plot_training_curves(history)
         for name, fig in figures.items(): viz.save_figure(fig, work/name)
+        shutil.rmtree(work/"urbanfusion"/"features", ignore_errors=True)  # a cache: `embed` extracts again what it needs
         seconds = time.perf_counter() - started
         report = demo_report(data, table, ablation, list(figures), seconds, kw["protocol"])
         (work/"report.md").write_text(report)

@@ -4,15 +4,17 @@
 
 # %% ../nbs/00_core.ipynb #bdac1413
 from __future__ import annotations
-import os, random, math, json, shutil, tempfile, contextlib, importlib
+import os, sys, random, math, json, shutil, tempfile, contextlib, importlib
 from pathlib import Path
 from typing import Any, Iterable
 import numpy as np
+import pandas as pd
 
 # %% auto #0
 __all__ = ['CRS', 'INDEX_NAME', 'COORD_ORDER', 'MODALITY_KINDS', 'IMAGE_KINDS', 'MAX_DENSE_UNITS', 'DEVICE_ENV', 'THREADS_ENV',
            'SMALL_MODEL_PARAMETERS', 'UrbanlitInputError', 'optional_import', 'seed_everything', 'get_device',
-           'requested_threads', 'cpu_threads', 'as_lonlat', 'validate_regions', 'atomic_path', 'write_json']
+           'requested_threads', 'cpu_threads', 'as_lonlat', 'validate_regions', 'atomic_path', 'write_json',
+           'check_finite', 'check_positive_int', 'aligned_rows']
 
 # %% ../nbs/00_core.ipynb #e8037b83
 CRS = "EPSG:4326"  # coordinate reference system of every unit table and coordinate array
@@ -202,3 +204,41 @@ def write_json(obj, # a JSON-serialisable object
               ):
     "Write `obj` as indented JSON to `path` atomically."
     with atomic_path(path) as tmp: Path(tmp).write_text(json.dumps(obj, indent=2, sort_keys=True, default=str))
+
+# %% ../nbs/00_core.ipynb #0986ea76
+def check_finite(values, # a numpy array or torch tensor of features
+                 name:str="features", # argument name used in error messages
+                ):
+    "Raise `UrbanlitInputError` when `values` holds NaN or infinity, naming the first bad row; returns `values`."
+    torch = sys.modules.get("torch")  # a tensor can only exist once torch is imported
+    finite = torch.isfinite(values) if torch is not None and isinstance(values, torch.Tensor) else np.isfinite(np.asarray(values, dtype=float))
+    if not bool(finite.all()):
+        bad = ~finite
+        n = int(bad.sum())
+        row = int((bad.reshape(bad.shape[0], -1).any(1) if bad.ndim > 1 else bad).nonzero()[0][0]) if bad.ndim else 0
+        raise UrbanlitInputError(f"`{name}` has {n} NaN or infinite value(s), first in row {row}",
+                                 "mark units without data in the availability mask instead of NaN, or fill/drop them")
+    return values
+
+def check_positive_int(value, # the value to check
+                       name:str, # argument name used in error messages
+                       minimum:int=1, # smallest allowed value
+                      )->int:
+    "`value` as an int when it is an integer ≥ `minimum`, else `UrbanlitInputError`."
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise UrbanlitInputError(f"`{name}` must be an integer ≥ {minimum}, got {value!r}", f"pass e.g. `{name}={max(minimum, 1)*8}`")
+    return int(value)
+
+def aligned_rows(values, # DataFrame indexed by region_id (covering `index`), or an array with one row per id of `index`, in its order
+                 index:pd.Index, # the region ids the rows must follow (an embedding's index)
+                 name:str, # argument name used in error messages
+                )->np.ndarray:
+    "`values` as a finite float64 (len(index), d) array whose rows follow `index`; missing ids, a wrong shape and NaN are refused."
+    if isinstance(values, pd.DataFrame):
+        missing = index.difference(values.index)
+        if len(missing): raise UrbanlitInputError(f"`{name}` lacks {len(missing)} embedded regions, e.g. {missing[0]!r}", f"give `{name}` a row for every embedded region")
+        values = values.loc[index]
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 2 or len(values) != len(index):
+        raise UrbanlitInputError(f"`{name}` has shape {values.shape}, the embedding {len(index)} rows", "pass a DataFrame indexed by region_id, or one row per embedded region in its order")
+    return check_finite(values, name)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_data.ipynb #d5586f08
 from __future__ import annotations
-import os, json, shutil, tempfile, hashlib, warnings
+import os, re, json, shutil, tempfile, hashlib, warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 import numpy as np
@@ -15,12 +15,12 @@ from .core import (CRS, INDEX_NAME, MODALITY_KINDS, IMAGE_KINDS, MAX_DENSE_UNITS
 # %% auto #0
 __all__ = ['CITY_FORMAT', 'CITY_VERSION', 'POI_MODALITY', 'MOBILITY_MODALITY', 'IMAGENET_MEAN', 'IMAGENET_STD', 'OSM_POI_KEYS',
            'SHARED_DATA_ENV', 'HAFUSION_LABELS', 'read_table', 'require_columns', 'as_region_ids', 'region_ids_of',
-           'check_known_ids', 'check_counts', 'check_unique', 'units_from_ids', 'CityData', 'file_sha256',
-           'assert_city_equal', 'load_pois_csv', 'pois_from_geodataframe', 'load_pois_geojson', 'load_pois_geoparquet',
-           'load_pois_osm', 'load_pois_by_region', 'load_od_table', 'load_od_matrix', 'load_trajectories',
-           'load_image_index', 'load_features', 'check_label_values', 'load_labels', 'load_poi_counts',
-           'image_transform', 'CityDataset', 'collate_city', 'find_shared_data', 'manhattan270_to_city',
-           'hafusion_to_city']
+           'check_known_ids', 'check_counts', 'check_unique', 'units_from_ids', 'CityData', 'category_token',
+           'tokenize', 'file_sha256', 'assert_city_equal', 'load_pois_csv', 'pois_from_geodataframe',
+           'load_pois_geojson', 'load_pois_geoparquet', 'load_pois_osm', 'load_pois_by_region', 'load_od_table',
+           'load_od_matrix', 'load_trajectories', 'load_image_index', 'load_features', 'check_label_values',
+           'load_labels', 'load_poi_counts', 'image_transform', 'CityDataset', 'collate_city', 'find_shared_data',
+           'manhattan270_to_city', 'hafusion_to_city']
 
 # %% ../nbs/02_data.ipynb #55eedb38
 CITY_FORMAT = "urbanlit-city"  # value of "format" in city.json
@@ -386,15 +386,23 @@ def _poi_counts(self, categories:Sequence[str]|None=None)->pd.DataFrame:
     np.add.at(counts, (rows[keep], cols[keep]), 1.0)
     return pd.DataFrame(counts, index=self.region_ids, columns=pd.Index(cats, name="category"))
 
-def _poi_documents(self)->pd.Series:
-    "Region -> list of tokens (POI categories, then their text words); empty list for regions without POIs."
+def category_token(category)->str:
+    "A POI category as one word2vec token: lower case, trimmed, inner spaces as `_` ('Coffee shop' -> 'coffee_shop')."
+    return re.sub(r"\s+", "_", str(category).strip().lower())
+
+def tokenize(text, # free text (a POI's comment or description)
+            )->list[str]:
+    "Lower-case word tokens of `text` (letters, digits, '_' and '-'); [] for anything that is not a string."
+    return re.findall(r"[\w\-]+", str(text).lower()) if isinstance(text, str) else []
+
+def _poi_documents(self, text:bool=True, # also the words of the POIs' `text` (comments), after the categories
+                  )->pd.Series:
+    "Region -> list of tokens (one category token per POI, then, with `text`, their text words); empty list for regions without POIs."
     docs = pd.Series([[] for _ in range(self.n_units)], index=self.region_ids, dtype=object)
     if self.pois is None: return docs
-    tokens = self.pois["category"].str.replace(r"\s+", "_", regex=True)
-    for rid, tok in zip(self.pois["region_id"], tokens): docs[rid].append(tok)
-    if "text" in self.pois:
-        for rid, text in zip(self.pois["region_id"], self.pois["text"]):
-            if isinstance(text, str): docs[rid].extend(text.split())
+    for rid, category in zip(self.pois["region_id"], self.pois["category"]): docs[rid].append(category_token(category))
+    if text and "text" in self.pois:
+        for rid, comment in zip(self.pois["region_id"], self.pois["text"]): docs[rid].extend(tokenize(comment))
     return docs
 
 def _flows(self, by_hour:bool=False)->pd.DataFrame:

@@ -12,52 +12,14 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from .core import UrbanlitInputError, INDEX_NAME, optional_import, atomic_path, write_json
+from .core import UrbanlitInputError, INDEX_NAME, optional_import, atomic_path, write_json, check_finite, check_positive_int, aligned_rows
 from .data import IMAGENET_MEAN, IMAGENET_STD
 
 # %% auto #0
-__all__ = ['KNOWN_IMAGE_BACKBONES', 'IMAGE_WEIGHTS', 'check_finite', 'check_positive_int', 'aligned_rows', 'feature_paths',
-           'save_npy_atomic', 'RegionFeatures', 'feature_sidecar', 'ImageEncoderConfig', 'read_state_dict',
-           'load_weights_strict', 'WeightsEntry', 'image_weights', 'shipped_file', 'weights_path',
-           'registry_state_dict', 'weights_table', 'ImageEncoder', 'ConvertMode', 'transform_from_config',
-           'ModalityTokenizer']
-
-# %% ../nbs/04_encoders.ipynb #0986ea76
-def check_finite(values, # a numpy array or torch tensor of features
-                 name:str="features", # argument name used in error messages
-                ):
-    "Raise `UrbanlitInputError` when `values` holds NaN or infinity, naming the first bad row; returns `values`."
-    finite = torch.isfinite(values) if isinstance(values, torch.Tensor) else np.isfinite(np.asarray(values, dtype=float))
-    if not bool(finite.all()):
-        bad = ~finite
-        n = int(bad.sum())
-        row = int((bad.reshape(bad.shape[0], -1).any(1) if bad.ndim > 1 else bad).nonzero()[0][0]) if bad.ndim else 0
-        raise UrbanlitInputError(f"`{name}` has {n} NaN or infinite value(s), first in row {row}",
-                                 "mark units without data in the availability mask instead of NaN, or fill/drop them")
-    return values
-
-def check_positive_int(value, # the value to check
-                       name:str, # argument name used in error messages
-                       minimum:int=1, # smallest allowed value
-                      )->int:
-    "`value` as an int when it is an integer ≥ `minimum`, else `UrbanlitInputError`."
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise UrbanlitInputError(f"`{name}` must be an integer ≥ {minimum}, got {value!r}", f"pass e.g. `{name}={max(minimum, 1)*8}`")
-    return int(value)
-
-def aligned_rows(values, # DataFrame indexed by region_id (covering `index`), or an array with one row per id of `index`, in its order
-                 index:pd.Index, # the region ids the rows must follow (an embedding's index)
-                 name:str, # argument name used in error messages
-                )->np.ndarray:
-    "`values` as a finite float64 (len(index), d) array whose rows follow `index`; missing ids, a wrong shape and NaN are refused."
-    if isinstance(values, pd.DataFrame):
-        missing = index.difference(values.index)
-        if len(missing): raise UrbanlitInputError(f"`{name}` lacks {len(missing)} embedded regions, e.g. {missing[0]!r}", f"give `{name}` a row for every embedded region")
-        values = values.loc[index]
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim != 2 or len(values) != len(index):
-        raise UrbanlitInputError(f"`{name}` has shape {values.shape}, the embedding {len(index)} rows", "pass a DataFrame indexed by region_id, or one row per embedded region in its order")
-    return check_finite(values, name)
+__all__ = ['KNOWN_IMAGE_BACKBONES', 'IMAGE_WEIGHTS', 'feature_paths', 'save_npy_atomic', 'RegionFeatures', 'feature_sidecar',
+           'ImageEncoderConfig', 'read_state_dict', 'load_weights_strict', 'WeightsEntry', 'image_weights',
+           'shipped_file', 'weights_path', 'registry_state_dict', 'weights_table', 'ImageEncoder', 'ConvertMode',
+           'transform_from_config', 'ModalityTokenizer']
 
 # %% ../nbs/04_encoders.ipynb #b589ad03
 def feature_paths(root:str|Path, # a city directory (features live under `root/features`)

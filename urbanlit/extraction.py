@@ -15,7 +15,8 @@ from torch import nn
 from torch.utils.data import Dataset, DataLoader
 from .core import UrbanlitInputError, INDEX_NAME, get_device, write_json
 from .data import as_region_ids, check_known_ids, require_columns, file_sha256
-from .encoders import feature_paths, feature_sidecar, save_npy_atomic, check_positive_int
+from .encoders import feature_paths, feature_sidecar, save_npy_atomic
+from .core import check_positive_int
 
 # %% auto #0
 __all__ = ['ImageFiles', 'unit_batches', 'encoder_fingerprint', 'ExtractionResult', 'verify_features', 'prefetched',

@@ -11,7 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 from .core import UrbanlitInputError, as_lonlat
-from .encoders import check_positive_int, shipped_file, read_state_dict
+from .encoders import shipped_file, read_state_dict
+from .core import check_positive_int
 
 # %% auto #0
 __all__ = ['EQUAL_EARTH_A', 'EQUAL_EARTH_X_MAX', 'KM_PER_UNIT', 'LOCATION_WEIGHTS', 'lonlat_tensor', 'equal_earth',

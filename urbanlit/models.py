@@ -14,11 +14,11 @@ from torch import nn
 import torch.nn.functional as F
 from .core import *
 from .data import CityData, CityDataset
-from .encoders import ImageEncoder, ModalityTokenizer, RegionFeatures, check_positive_int, IMAGE_WEIGHTS
+from .encoders import ImageEncoder, ModalityTokenizer, RegionFeatures, IMAGE_WEIGHTS
 from .extraction import extract_city_features
 from .poi_mobility import poi_count_features, mobility_features, POIWord2Vec
 from .location import LocationEncoder, LOCATION_WEIGHTS, location_features
-from .pairs import mobility_triplets, poi_triplets
+from .pairs import mobility_triplets, poi_triplets, POI_PAIR_FEATURES
 from .losses import InfoNCE, ReconstructionLoss, TripletLoss, fit_standardization, combine_losses
 from .fusion import TransformerFusion, AttentiveFusion, smf_views, masked_mean
 from .train import TrainConfig, train, save_checkpoint, load_checkpoint, read_checkpoint_state, gather_with_grad, dist_info
@@ -600,12 +600,18 @@ class MuseCLConfig(JSONConfig):
     negatives:str="hard" # "hard": least similar units (paper); "uniform" (released code)
     k_pos:int=5 # positive candidates per anchor (most similar units)
     k_neg:int=20 # negative candidates per anchor (least similar units)
+    mobility_pairs:str="totals" # street-view pairs by in/out flow "totals" (eq. 1, the paper) or "hourly" in/out profiles (needs an `hour` column)
+    poi_pairs:str="counts" # remote-sensing pairs by POI "counts" (eq. 3, the paper) or category "distributions" (shares: a deviation)
     triplet:TrainConfig=field(default_factory=lambda: TrainConfig(epochs=10, batch_size=32, lr=1e-4)) # stage 1 loop, per branch
     w2v_dim:int=128 # word2vec vector size
     w2v_epochs:int=20 # word2vec passes
     w2v_window:int=5 # word2vec context window
     temperature:float=0.07 # initial InfoNCE temperature of stage 3
     fusion:TrainConfig=field(default_factory=lambda: TrainConfig(epochs=100, batch_size=256, lr=1e-3)) # stage 3 loop
+
+    def __post_init__(self):  # settings that would otherwise fail only after a stage has trained
+        if self.mobility_pairs not in ("totals", "hourly"): raise UrbanlitInputError(f"`mobility_pairs` is {self.mobility_pairs!r}", "use 'totals' (the paper) or 'hourly'")
+        if self.poi_pairs not in POI_PAIR_FEATURES: raise UrbanlitInputError(f"`poi_pairs` is {self.poi_pairs!r}", f"use one of {POI_PAIR_FEATURES}")
 
     @classmethod
     def paper(cls, offline:bool=True, **overrides):
@@ -725,12 +731,15 @@ class MuseCL(ModelAPI):
     def _pairs(self, city:CityData, branch:str, seed:int):
         c = self.config
         if branch == c.street_view:
-            flows = city.flows(by_hour="hour" in city.mobility.columns)
-            hours = [col for col in flows.columns if "_h" in col]
-            inflow = flows[[h for h in hours if h.startswith("inflow")]].to_numpy() if hours else flows["inflow"].to_numpy()
-            outflow = flows[[h for h in hours if h.startswith("outflow")]].to_numpy() if hours else flows["outflow"].to_numpy()
-            return mobility_triplets(inflow, outflow, c.k_pos, c.k_neg, c.negatives, seed)
-        return poi_triplets(city.poi_counts().to_numpy(), c.k_pos, c.k_neg, c.negatives, seed)
+            if c.mobility_pairs == "totals":
+                flows = city.flows()
+                return mobility_triplets(flows["inflow"].to_numpy(), flows["outflow"].to_numpy(), c.k_pos, c.k_neg, c.negatives, seed)
+            if "hour" not in city.mobility.columns:
+                raise UrbanlitInputError(f"mobility_pairs='hourly' needs an `hour` column in the mobility table of {city.name!r}", "load trips with their hour, or use mobility_pairs='totals'")
+            flows = city.flows(by_hour=True)
+            hourly = lambda kind: flows[[col for col in flows.columns if col.startswith(f"{kind}_h")]].to_numpy()
+            return mobility_triplets(hourly("inflow"), hourly("outflow"), c.k_pos, c.k_neg, c.negatives, seed)
+        return poi_triplets(city.poi_counts().to_numpy(), c.k_pos, c.k_neg, c.negatives, seed, on=c.poi_pairs)
 
     def _new_branch(self, city, name, features=None, stats=None):
         c = self.config
@@ -767,7 +776,7 @@ class MuseCL(ModelAPI):
             self.history[name] = result.history
             self.branches[name] = branch.eval()
         self.w2v = POIWord2Vec(dim=c.w2v_dim, window=c.w2v_window, epochs=c.w2v_epochs, seed=c.fusion.seed)  # stage 2
-        self.w2v.fit(city.poi_documents())
+        self.w2v.fit(city.poi_documents())  # categories and comments train the word vectors
         branches, mask, text, has_text = self._stage3_inputs(city)  # stage 3
         seed_everything(c.fusion.seed)
         self.fusion = MuseCLFusion(c.embed_dim, c.w2v_dim, c.temperature)
@@ -801,7 +810,7 @@ class MuseCL(ModelAPI):
         emb = self.branch_embeddings(city)
         branches = torch.as_tensor(np.stack([emb[m].values for m in self.branches], 1))
         mask = torch.as_tensor(np.stack([emb[m].available for m in self.branches], 1))
-        text = self.w2v.transform(city.poi_documents())
+        text = self.w2v.transform(city.poi_documents(text=False))  # eq. 7: the mean of the region's POIs' category vectors, one per POI
         return branches, mask, torch.as_tensor(text.values), torch.as_tensor(text.available)
 
     def _check_fitted(self):

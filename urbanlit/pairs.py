@@ -12,9 +12,10 @@ import torch
 from .core import UrbanlitInputError, MAX_DENSE_UNITS, as_lonlat
 
 # %% auto #0
-__all__ = ['NEGATIVE_SCHEMES', 'EARTH_RADIUS_KM', 'mobility_vectors', 'poi_distributions', 'inverse_distance_similarity',
-           'dense_similarity', 'k_nearest', 'ivf_nearest', 'pool_farthest', 'TripletIndex', 'triplets_from_features',
-           'mobility_triplets', 'poi_triplets', 'unit_vectors', 'haversine_km', 'distance_triplets']
+__all__ = ['NEGATIVE_SCHEMES', 'POI_PAIR_FEATURES', 'EARTH_RADIUS_KM', 'mobility_vectors', 'poi_distributions',
+           'inverse_distance_similarity', 'dense_similarity', 'k_nearest', 'ivf_nearest', 'pool_farthest',
+           'TripletIndex', 'triplets_from_features', 'mobility_triplets', 'poi_triplets', 'unit_vectors',
+           'haversine_km', 'distance_triplets']
 
 # %% ../nbs/05_pairs.ipynb #a2e14141
 def _finite_array(x, name:str, ndim:tuple=(1, 2), nonnegative:bool=False)->np.ndarray:
@@ -51,7 +52,7 @@ def mobility_vectors(inflow, # (N,) or (N, T) inflow counts per unit (T e.g. hou
 # %% ../nbs/05_pairs.ipynb #7c26f49e
 def poi_distributions(counts, # (N, K) POI counts per unit and category (array or DataFrame, e.g. `CityData.poi_counts()`)
                      )->tuple[np.ndarray, np.ndarray]:
-    "MuseCL eq. 3 POI category distributions (rows sum to 1) and the (N,) mask of units with any POI."
+    "POI category shares (rows sum to 1; `poi_triplets(on=\"distributions\")`, not the paper's counts) and the (N,) mask of units with any POI."
     counts = _finite_array(counts, "counts", ndim=(2,), nonnegative=True)
     totals = counts.sum(axis=1)
     has_pois = totals > 0
@@ -338,16 +339,21 @@ def mobility_triplets(inflow, # (N,) or (N, T) inflow counts per unit
     vectors,has_flow = mobility_vectors(inflow, outflow)
     return triplets_from_features(vectors, k_pos, k_neg, negatives, valid=has_flow, seed=seed, name="inflow/outflow", **kwargs)
 
+POI_PAIR_FEATURES = ("counts", "distributions")  # what `poi_triplets` compares: the paper's counts, or category shares
+
 def poi_triplets(counts, # (N, K) POI counts per unit and category
                  k_pos:int=10, # candidate positives per anchor
                  k_neg:int=10, # candidate negatives per anchor ("hard")
                  negatives:str="hard", # "hard" (paper) or "uniform" (released code)
                  seed:int=0, # seed of sampling and approximate search
+                 on:str="counts", # "counts": Euclidean distance of the count vectors (eq. 3, the paper); "distributions": of the category shares (a deviation)
                  **kwargs, # passed to `triplets_from_features` (method, n_probe, pool_size, ...)
                 )->TripletIndex:
-    "MuseCL triplets by POI-distribution similarity (eq. 3–4); units without POIs are excluded (`index.valid`)."
+    "MuseCL triplets by POI similarity (eq. 3–4) of count vectors (or category distributions); units without POIs are excluded (`index.valid`)."
+    if on not in POI_PAIR_FEATURES: raise UrbanlitInputError(f"`on` is {on!r}", f"use one of {POI_PAIR_FEATURES}")
     distributions,has_pois = poi_distributions(counts)
-    return triplets_from_features(distributions, k_pos, k_neg, negatives, valid=has_pois, seed=seed, name="counts", **kwargs)
+    features = _finite_array(counts, "counts", ndim=(2,), nonnegative=True) if on == "counts" else distributions
+    return triplets_from_features(features, k_pos, k_neg, negatives, valid=has_pois, seed=seed, name=on, **kwargs)
 
 # %% ../nbs/05_pairs.ipynb #62db2849
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)

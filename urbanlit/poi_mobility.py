@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from .core import UrbanlitInputError, INDEX_NAME, MAX_DENSE_UNITS, optional_import
-from .data import CityData, units_from_ids, _flow_matrix
-from .encoders import RegionFeatures, check_finite, check_positive_int, aligned_rows
+from .data import CityData, units_from_ids, _flow_matrix, category_token, tokenize
+from .encoders import RegionFeatures
+from .core import check_finite, check_positive_int, aligned_rows
 from .pairs import k_nearest
 
 # %% auto #0
-__all__ = ['POI_COUNT_TRANSFORMS', 'MOBILITY_FEATURE_KINDS', 'MAX_DESTINATIONS', 'poi_count_features', 'stable_hash', 'tokenize',
+__all__ = ['POI_COUNT_TRANSFORMS', 'MOBILITY_FEATURE_KINDS', 'MAX_DESTINATIONS', 'poi_count_features', 'stable_hash',
            'poi_token_lists', 'POIWord2Vec', 'od_matrix', 'mobility_features', 'wordllama_embedder', 'poi_texts',
            'poi_text_features', 'with_poi_text', 'smooth_over_trips', 'smooth_over_neighbours']
 
@@ -42,22 +43,15 @@ def poi_count_features(source, # a CityData, or a POI table (region_id, category
     values = counts.to_numpy(float)
     available = values.sum(1) > 0
     if transform == "log1p": values = np.log1p(values)
-    elif transform == "tfidf":
-        idf = np.log((1 + len(values)) / (1 + (values > 0).sum(0))) + 1
-        values = values * idf
-        norm = np.linalg.norm(values, axis=1, keepdims=True)
-        values = np.divide(values, norm, out=np.zeros_like(values), where=norm > 0)
+    elif transform == "tfidf":  # scikit-learn's: smoothed idf ln((1 + n) / (1 + df)) + 1, rows scaled to unit length
+        from sklearn.feature_extraction.text import TfidfTransformer
+        values = TfidfTransformer(norm="l2", smooth_idf=True).fit_transform(values).toarray()
     return RegionFeatures(values, counts.index, available, list(counts.columns), name, {"transform": transform, "categories": list(counts.columns)})
 
 # %% ../nbs/04b_poi_mobility.ipynb #eb7573ed
 def stable_hash(text:str)->int:
     "A hash of `text` that is the same in every Python process (gensim's default `hash` is salted per process)."
     return zlib.crc32(text.encode("utf-8"))
-
-def tokenize(text, # a category or free text
-            )->list[str]:
-    "Lower-case word tokens of `text` (letters, digits, '_' and '-')."
-    return re.findall(r"[\w\-]+", str(text).lower()) if isinstance(text, str) else []
 
 def poi_token_lists(pois:pd.DataFrame, # POI table: region_id, category[, text]
                     region_ids, # the units, in output order
@@ -68,7 +62,7 @@ def poi_token_lists(pois:pd.DataFrame, # POI table: region_id, category[, text]
     docs = pd.Series([[] for _ in range(city.n_units)], index=city.region_ids, dtype=object)
     texts = city.pois["text"] if use_text and "text" in city.pois else [None]*len(city.pois)
     for rid,cat,text in zip(city.pois["region_id"], city.pois["category"], texts):
-        docs[rid].append([re.sub(r"\s+", "_", str(cat).strip().lower())] + tokenize(text))
+        docs[rid].append([category_token(cat)] + tokenize(text))  # the tokenizer of `CityData.poi_documents`
     return docs
 
 class POIWord2Vec:

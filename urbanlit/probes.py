@@ -21,7 +21,7 @@ from sklearn.model_selection import KFold, GroupKFold
 from sklearn.metrics import (r2_score, mean_squared_error, mean_absolute_error, accuracy_score, f1_score,
                              normalized_mutual_info_score, adjusted_rand_score)
 from .core import *
-from .encoders import aligned_rows, check_positive_int
+from .core import aligned_rows, check_positive_int
 
 # %% auto #0
 __all__ = ['ALPHA_GRID', 'PROBES', 'CLASSIFIERS', 'SPLITTERS', 'SCALINGS', 'PROTOCOLS', 'Aligned', 'align', 'MLPRegressorProbe',
