@@ -68,7 +68,7 @@ def step_time(config, feats, stats, table, sliced:bool, steps:int=5)->tuple[floa
         opt.zero_grad(set_to_none=True)
         loss = urbanfusion_loss(net, batch, g, config.recon_weight)["loss"]
         loss.backward(); torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0); opt.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     return (time.perf_counter() - start) / steps, losses[0]
 
 def epoch_time(config, feats, stats, table, sliced:bool)->float:
