@@ -33,7 +33,7 @@ setuptools.setup(
         'Natural Language :: ' + cfg['language'].title(),
     ] + ['Programming Language :: Python :: '+o for o in py_versions[py_versions.index(min_python):]] + (['License :: ' + lic[1] ] if lic[1] else []),
     url = cfg['git_url'],
-    packages = setuptools.find_packages(include=['urbanlit', 'urbanlit.*']),
+    packages = setuptools.find_packages(include=['urbanlit', 'urbanlit.*'], exclude=['urbanlit._testing', 'urbanlit._testing.*']),  # test support stays out of the wheel
     include_package_data = True,
     install_requires = requirements,
     extras_require={ 'dev': dev_requirements },

@@ -15,8 +15,8 @@ Prints a markdown table and writes it to `benchmarks/results/reliability.md`.
 import argparse, os, platform, shutil, tempfile, threading, time
 from pathlib import Path
 import pandas as pd
-from urbanlit.reliability import (kill_test, kill_points, corruption_matrix, fuzz_loaders, run_pipeline, output_digests,
-                                  PIPELINE_STAGES)
+from urbanlit._testing.reliability import (kill_test, kill_points, corruption_matrix, fuzz_loaders, run_pipeline, output_digests,
+                                           PIPELINE_STAGES)  # test support: runs from a source checkout
 
 
 def faults(out, n, seed):

@@ -845,20 +845,3 @@ class _Stage3Table(torch.utils.data.Dataset):
     def get_batch(self, idx):
         idx = torch.as_tensor(np.asarray(idx), dtype=torch.long)
         return {"branches": self.branches[idx], "mask": self.mask[idx], "text": self.text[idx], "has_text": self.has_text[idx]}
-
-# %% ../nbs/08_models.ipynb #4dc6e3c1
-def _ddp_fit_demo(out:str):
-    "Fit small UrbanFusion and MuseCL (vector branches) on the tiny city under torchrun and save each rank's weights (used by the DDP test)."
-    import os
-    from safetensors.torch import save_file
-    from urbanlit.testing import tiny_city
-    city, rank = tiny_city(), int(os.environ.get("RANK", 0))
-    loop = dict(batch_size=16, lr=1e-3, progress=False, device="cpu")
-    uf = UrbanFusion(dim=32, heads=4, projection_dim=16, location_hidden=32, location_frequencies=16, modalities=["coords", "poi", "mobility"], members=1, schedule="fixed",
-                     train=TrainConfig(epochs=3, **loop)).fit(city, out_dir=f"{out}/uf{rank}")
-    mc = MuseCL(street_view="mobility", remote_sensing="poi", k_pos=3, k_neg=5, w2v_dim=16, w2v_epochs=3, embed_dim=16,
-                triplet=TrainConfig(epochs=2, **loop), fusion=TrainConfig(epochs=3, **loop)).fit(city, out_dir=f"{out}/musecl{rank}")
-    weights = {f"uf.{k}": v for k, v in uf.net.state_dict().items()}
-    weights |= {f"musecl.{b}.{k}": v for b, net in mc.branches.items() for k, v in net.state_dict().items()}
-    weights |= {f"musecl.fusion.{k}": v for k, v in mc.fusion.state_dict().items()}
-    save_file({k: v.contiguous() for k, v in weights.items()}, f"{out}/rank{rank}.safetensors")

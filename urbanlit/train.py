@@ -19,7 +19,7 @@ from .data import file_sha256
 # %% auto #0
 __all__ = ['CHECKPOINT_FILES', 'TrainConfig', 'step_seed', 'warmup_cosine', 'save_checkpoint', 'read_checkpoint_state',
            'load_checkpoint', 'dist_info', 'init_distributed', 'gather_with_grad', 'TrainingDiverged', 'to_device',
-           'batch_size_of', 'epoch_order', 'TrainResult', 'train', 'ToyPairs', 'toy_contrastive_loss', 'toy_encoder']
+           'batch_size_of', 'epoch_order', 'TrainResult', 'train']
 
 # %% ../nbs/09_train.ipynb #aca90259
 @dataclass
@@ -314,35 +314,3 @@ def _train(model, dataset, loss_fn, config, out_dir, resume, collate_fn, extra_s
     if step == total_steps or max_steps is not None: save(step)
     model.eval()
     return TrainResult(history, step, ckpt_dir)
-
-# %% ../nbs/09_train.ipynb #2ab6651f
-class ToyPairs(torch.utils.data.Dataset):
-    "Two noisy 8-d views of `n` random points (a tiny, fast contrastive problem for tests)."
-    def __init__(self, n:int=512, seed:int=0):
-        g = torch.Generator().manual_seed(seed)
-        base = torch.randn(n, 8, generator=g)
-        self.a,self.b = base + 0.3 * torch.randn(n, 8, generator=g),base + 0.3 * torch.randn(n, 8, generator=g)
-    def __len__(self): return len(self.a)
-    def __getitem__(self, i): return {"a": self.a[i], "b": self.b[i]}
-    def get_batch(self, idx): return {"a": self.a[idx], "b": self.b[idx]}
-
-def toy_contrastive_loss(model, batch, generator):
-    "Symmetric InfoNCE between the two views (temperature 0.1), plus the accuracy of matching them."
-    za, zb = [nn.functional.normalize(model(batch[k]), dim=-1) for k in ("a", "b")]
-    logits = za @ zb.T / 0.1
-    target = torch.arange(len(za), device=za.device)
-    loss = (nn.functional.cross_entropy(logits, target) + nn.functional.cross_entropy(logits.T, target)) / 2
-    return {"loss": loss, "accuracy": (logits.argmax(1) == target).float().mean()}
-
-def toy_encoder(seed:int=0)->nn.Module:
-    "A small MLP for the toy problem, initialised from `seed`."
-    torch.manual_seed(seed)
-    return nn.Sequential(nn.Linear(8, 32), nn.GELU(), nn.Dropout(0.1), nn.Linear(32, 16))
-
-# %% ../nbs/09_train.ipynb #86cacefc
-def _ddp_demo(out:str):
-    "Train the toy encoder under torchrun and save each rank's weights (used by the DDP test)."
-    rank = int(os.environ.get("RANK", 0))
-    model = toy_encoder()
-    train(model, ToyPairs(256), toy_contrastive_loss, TrainConfig(epochs=2, batch_size=64, progress=False, device="cpu"), out_dir=Path(out)/"run")
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(Path(out)/f"rank{rank}.safetensors"))
