@@ -4,7 +4,7 @@ beside them.
 
 Run: `python benchmarks/hafusion_cities.py --city-dir ../shared/data/chicago77 [--city-dir OTHER ...] [--seeds 5]`
 (from the repository root). Each folder holds HAFusion's arrays (`poi_dist.npy`, `mob-adj.npy`, `landUse_dist.npy`,
-label `*_counts.npy`); it is converted with `urbanlit.data.hafusion_to_city`. The HAFusion protocol of a folder is chosen
+label `*_counts.npy`); it is converted with `urbanlit.converters.hafusion_to_city`. The HAFusion protocol of a folder is chosen
 from its name (ny / chicago / sf, see `HAFUSION_CITY`) or given with `--protocol`. Writes
 `benchmarks/results/hafusion_<folder>.md`.
 
@@ -65,7 +65,7 @@ def pretrain_musecl(city, seed:int)->pd.DataFrame:
     return MuseCL(cfg).fit(extra).transform(extra)
 
 def run(folder:Path, seeds:int=5, protocol:str|None=None, log=print):
-    from urbanlit.data import hafusion_to_city
+    from urbanlit.converters import hafusion_to_city
     from urbanlit.probes import evaluate, city_blocks, get_protocol
     import torch
     torch.set_num_threads(1)

@@ -4,7 +4,7 @@ Run: `python benchmarks/manhattan270.py [--seeds 5] [--quick] [--out benchmarks/
 (from the repository root, with `../shared/data/manhattan270` beside the checkout or `$URBANLIT_SHARED_DATA` set).
 
 What it does, and what is fixed in advance (no label is read before the probes):
-1. `manhattan270_city`: the converted city (`urbanlit.data.manhattan270_to_city`) plus three vector modalities:
+1. `manhattan270_city`: the converted city (`urbanlit.converters.manhattan270_to_city`) plus three vector modalities:
    `od_out_in_distributions` (270, 540) = where a region's taxi trips go | come from (`CityData.flow_distributions`),
    `hourly_flows` = log1p of the 24 hourly outflows | 24 inflows (log1p as UrbanFusion does for its mobility features),
    `poi_text` = the region's mean skip-gram word2vec vector of its POI category names (MuseCL eq. 7; trained per seed).
@@ -64,7 +64,8 @@ def l2_normalise(x:np.ndarray)->np.ndarray:
 
 def manhattan270_city(src:Path, seed:int=0):
     "The Manhattan-270 city with the extra vector modalities OD distributions, log hourly flows and POI word2vec text."
-    from urbanlit.data import manhattan270_to_city, CityData
+    from urbanlit.converters import manhattan270_to_city
+    from urbanlit.data import CityData
     from urbanlit.poi_mobility import POIWord2Vec
     base = manhattan270_to_city(src)
     docs = base.poi_documents()
@@ -217,9 +218,9 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="fewer epochs (for CI)")
     p.add_argument("--select", action="store_true", help="re-run the label-free choice of UrbanFusion's epochs and λ (about 6 min)")
     p.add_argument("--out", default=str(Path(__file__).parent/"results"/"manhattan270.md"))
-    p.add_argument("--data", default=None, help="the manhattan270 folder (default: urbanlit.data.find_shared_data()/manhattan270)")
+    p.add_argument("--data", default=None, help="the manhattan270 folder (default: urbanlit.converters.find_shared_data()/manhattan270)")
     a = p.parse_args(argv)
-    from urbanlit.data import find_shared_data
+    from urbanlit.converters import find_shared_data
     from urbanlit.probes import get_protocol
     src = Path(a.data) if a.data else (find_shared_data() or Path("/nonexistent"))/"manhattan270"
     if not src.is_dir():

@@ -17,7 +17,7 @@ import shapely
 
 from urbanlit.core import CRS
 from urbanlit.regions import h3_tessellate
-from urbanlit.data import load_pois_geoparquet
+from urbanlit.loaders import load_pois_geoparquet
 
 BBOX = (16.90, 51.03, 17.18, 51.21)  # Wroclaw, about 20 x 20 km: a few thousand resolution-9 cells
 CATEGORIES = np.array(["amenity=cafe", "amenity=restaurant", "shop=bakery", "leisure=park", "office=company",

@@ -173,7 +173,7 @@ def throughput(root:Path, repeats:int)->pd.DataFrame:
                          "throughput ÷ forward alone": {k: round(base / statistics.median(v), 2) for k, v in times.items()}})
 
 def main(argv=None):
-    from urbanlit.data import find_shared_data
+    from urbanlit.converters import find_shared_data
     import torch
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--seeds", type=int, default=5, help="probe split seeds (and random initialisations)")

@@ -25,7 +25,7 @@ CITIES = {"chicago77": ("hafusion", "hafusion_chicago", ["checkin", "crime", "se
 DEFAULT = "UrbanFusion (default recipe)"
 
 def load(name:str, root:Path):
-    from urbanlit.data import hafusion_to_city, manhattan270_to_city
+    from urbanlit.converters import hafusion_to_city, manhattan270_to_city
     kind = CITIES[name][0]
     return hafusion_to_city(root/name) if kind == "hafusion" else manhattan270_to_city(root/name)
 
@@ -94,7 +94,7 @@ def run(name:str, root:Path, seeds:int=5, ablation_seeds:int=5, log=print):
     return table, summary, dict(protocol=protocol, n=city.n_units)
 
 def main(argv=None):
-    from urbanlit.data import find_shared_data
+    from urbanlit.converters import find_shared_data
     from urbanlit.probes import get_protocol
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--city", action="append", choices=list(CITIES), help="a shared city (repeatable; default both)")

@@ -91,7 +91,7 @@ def choose(retention:pd.Series, agreement:pd.Series)->str:
     return str(agreement.loc[near].idxmax())
 
 def main(argv=None):
-    from urbanlit.data import find_shared_data
+    from urbanlit.converters import find_shared_data
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--city", action="append", choices=list(CITIES), help="a shared city (repeatable; default both)")
     p.add_argument("--seeds", type=int, default=3, help="pre-training seeds per candidate (at least 2, for the seed agreement)")

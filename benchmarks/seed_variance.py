@@ -61,7 +61,7 @@ def study(name:str, root:Path, seeds:int=5, log=print)->pd.DataFrame:
                          for p in (protocol, "spatial_blocks") for task in tasks}).loc[list(rows)].rename_axis("embedding (draws)")
 
 def main(argv=None):
-    from urbanlit.data import find_shared_data
+    from urbanlit.converters import find_shared_data
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--city", default="chicago77", choices=list(CITIES), help="a shared city (default: %(default)s)")
     p.add_argument("--seeds", type=int, default=5, help="draws per row (default: %(default)s)")

@@ -166,7 +166,7 @@ CONVERTERS = ("hafusion", "manhattan270")  # benchmark formats `urbanlit convert
 
 def cmd_convert(format:str, folder:str, out:str, regions:str|None=None, overwrite:bool=False):
     "Convert a public benchmark folder (HAFusion's format, Manhattan-270) to a city directory."
-    from urbanlit.data import hafusion_to_city, manhattan270_to_city
+    from urbanlit.converters import hafusion_to_city, manhattan270_to_city
     if format not in CONVERTERS: raise UrbanlitInputError(f"unknown format {format!r}", f"use one of {list(CONVERTERS)}")
     if not Path(folder).is_dir(): raise UrbanlitInputError(f"folder {folder} does not exist", "pass the benchmark's folder")
     prepare_output(out, overwrite)
@@ -251,7 +251,7 @@ def cmd_smooth(embeddings:str, city:str, out:str, over:str="od", k:int=10, hops:
 
 def _labels_for(labels:str|None, data, id_column:str=INDEX_NAME):
     "Labels from a file (through the validated loader; ids checked against the city `data` when given) or the city's labels.parquet."
-    from urbanlit.data import load_labels
+    from urbanlit.loaders import load_labels
     if labels is not None: return load_labels(labels, data.region_ids if data is not None else None, region_col=id_column)
     if data is None: raise UrbanlitInputError("no labels given", "pass --labels FILE or --city DIR (whose labels.parquet is used)")
     if data.labels is None: raise UrbanlitInputError(f"city {data.name} has no labels.parquet", "pass --labels FILE")

@@ -13,7 +13,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from .core import *
-from .data import CityData, CityDataset
+from .data import CityData
+from .dataset import CityDataset
 from .encoders import ImageEncoder, ModalityTokenizer, RegionFeatures, IMAGE_WEIGHTS
 from .extraction import extract_city_features
 from .poi_mobility import poi_count_features, mobility_features, POIWord2Vec

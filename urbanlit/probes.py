@@ -482,7 +482,7 @@ def evaluate(embeddings:dict|pd.DataFrame, # name -> embedding DataFrame, or a l
                             positive_only=None if positive_only is None else _as_tuple(positive_only))
     if isinstance(embeddings, pd.DataFrame): embeddings = {"embedding": embeddings}
     if isinstance(tasks, str): tasks = [tasks]
-    if not isinstance(labels, pd.DataFrame): raise UrbanlitInputError("`labels` must be a DataFrame indexed by region_id", "load them with urbanlit.data.load_labels")
+    if not isinstance(labels, pd.DataFrame): raise UrbanlitInputError("`labels` must be a DataFrame indexed by region_id", "load them with urbanlit.loaders.load_labels")
     seeds = list(range(protocol.repeats) if seeds is None else seeds)
     if not seeds: raise UrbanlitInputError("`seeds` is empty", "pass at least one seed, e.g. seeds=(0, 1, 2)")
     if protocol.deterministic: seeds = seeds[:1]

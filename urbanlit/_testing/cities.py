@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np, pandas as pd
 import urbanlit
 from ..core import *
-from ..data import CityData, CityDataset, collate_city
+from ..data import CityData
+from ..dataset import CityDataset, collate_city
 from .. import synthetic
 from ..synthetic import make_synthetic_city
 

@@ -331,7 +331,8 @@ def fuzz_loaders(examples:int=50, # hypothesis examples per loader
     import geopandas as gpd
     from hypothesis import given, settings, strategies as st, HealthCheck
     from urbanlit._testing.cities import tiny_city
-    from urbanlit.data import (CityData, load_pois_csv, load_pois_geoparquet, load_pois_geojson, load_od_table, load_image_index)
+    from urbanlit.data import CityData
+    from urbanlit.loaders import load_pois_csv, load_pois_geoparquet, load_pois_geojson, load_od_table, load_image_index
     fuzz_settings = settings(max_examples=examples, deadline=None, derandomize=True, database=None,
                              suppress_health_check=list(HealthCheck))
     regions = tiny_city().regions[["geometry"]]  # the units the fuzzed files refer to
