@@ -50,14 +50,14 @@ def raw_baselines(city)->dict[str, pd.DataFrame]:
 def pretrain_default(city, seed:int)->pd.DataFrame:
     "UrbanFusion with the command line's defaults (no option but the seed)."
     from urbanlit.cli import model_config
-    from urbanlit.models import UrbanFusion
+    from urbanlit.urbanfusion import UrbanFusion
     cfg = model_config("urbanfusion", seed=seed, device="cpu", progress=False)
     return UrbanFusion(cfg).fit(city).transform(city)
 
 def pretrain_musecl(city, seed:int)->pd.DataFrame:
     "MuseCL without images: MLP branches on OD distributions (mobility triplets) and POI counts (POI triplets), POI word2vec, attentive fusion."
     from urbanlit.cli import model_config
-    from urbanlit.models import MuseCL
+    from urbanlit.musecl import MuseCL
     from urbanlit.data import CityData
     extra = CityData(city.regions, pois=city.pois, mobility=city.mobility, features={**city.features, "od_distributions": city.flow_distributions().astype(np.float32)},
                      labels=city.labels, name=city.name)

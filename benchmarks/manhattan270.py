@@ -82,7 +82,7 @@ def _train_config(epochs, batch_size, lr, seed):
 
 def pretrain_urbanfusion(city, seed:int=0, epochs:int=UF_CHOICE["epochs"], **overrides):
     "A trained UrbanFusion (SMF) on `UF_MODALITIES` (or `modalities=`); labels are never read."
-    from urbanlit.models import UrbanFusion
+    from urbanlit.urbanfusion import UrbanFusion
     settings = {"modalities": UF_MODALITIES, **UF_SETTINGS, "recon_weight": UF_CHOICE["recon_weight"], **overrides}
     return UrbanFusion(train=_train_config(epochs, UF_BATCH, UF_LR, seed), members=1, output="raw", schedule="fixed", **settings).fit(city)
 
@@ -94,7 +94,7 @@ def urbanfusion_embeddings(model, city, name:str="UrbanFusion", per_modality:boo
 
 def pretrain_musecl(city, seed:int=0, triplet_epochs:int=50, fusion_epochs:int=100):
     "A trained MuseCL without images (MLP branches on OD distributions and POI counts); labels are never read."
-    from urbanlit.models import MuseCL
+    from urbanlit.musecl import MuseCL
     return MuseCL(triplet=_train_config(triplet_epochs, 64, 1e-3, seed), fusion=_train_config(fusion_epochs, 128, 1e-3, seed),
                   **MUSECL_SETTINGS).fit(city)
 

@@ -91,7 +91,7 @@ def musecl_finetune(city, seeds:int, log=print)->dict:
     similarity: each tile's 3 nearest tiles are its positives (`distance_triplets`). Returns name -> embeddings per seed."""
     import torch
     from urbanlit.losses import TripletLoss
-    from urbanlit.models import BranchEncoder, MuseCLConfig, TripletBatches, UnitInputs, triplet_stage_loss
+    from urbanlit.musecl import BranchEncoder, MuseCLConfig, TripletBatches, UnitInputs, triplet_stage_loss
     from urbanlit.pairs import distance_triplets
     from urbanlit.encoders import image_weights
     from urbanlit.train import train
@@ -119,7 +119,8 @@ def musecl_finetune(city, seeds:int, log=print)->dict:
 
 def satellite_probe(root:Path, seeds:int, uf_seeds:int, log=print)->pd.DataFrame:
     import torch
-    from urbanlit.models import UrbanFusion, ImageFeatureConfig
+    from urbanlit.urbanfusion import UrbanFusion
+    from urbanlit.models import ImageFeatureConfig
     from urbanlit.location import location_features
     from urbanlit.train import TrainConfig
     city, labels = satellite_city(root)

@@ -37,7 +37,7 @@ def without_destinations(city):
 
 def ablations(city)->dict:
     "Name -> (city, config overrides): one design choice of the recipe changed per row."
-    from urbanlit.models import UrbanFusionConfig
+    from urbanlit.urbanfusion import UrbanFusionConfig
     released = UrbanFusionConfig.paper().to_dict()
     released.pop("train")
     return {"one member (no ensemble)": (city, dict(members=1)),
@@ -49,7 +49,7 @@ def ablations(city)->dict:
             "the released network (768-d, λ 0.25, one member, h as it is), this schedule": (city, {**released, "schedule": "auto"})}
 
 def fit(city, seed:int, **overrides):
-    from urbanlit.models import UrbanFusion
+    from urbanlit.urbanfusion import UrbanFusion
     from urbanlit.train import TrainConfig
     return UrbanFusion(train=TrainConfig(seed=seed, progress=False, device="cpu"), **overrides).fit(city)
 

@@ -30,7 +30,7 @@ MIN_AGREEMENT, TIE = 0.9, 0.01
 
 def candidates()->dict:
     "Name -> config overrides: the default and one change of it per row."
-    from urbanlit.models import UrbanFusionConfig
+    from urbanlit.urbanfusion import UrbanFusionConfig
     released = UrbanFusionConfig.paper().to_dict()
     released.pop("train")
     return {"default": {}, "λ = 0.25": dict(recon_weight=0.25), "λ = 0.5": dict(recon_weight=0.5), "λ = 0.9": dict(recon_weight=0.9),
@@ -57,7 +57,7 @@ def retention(model, city, embedding:pd.DataFrame)->float:
     return float(np.mean(scores))
 
 def run(name:str, root:Path, seeds:int, log=print)->pd.DataFrame:
-    from urbanlit.models import UrbanFusion
+    from urbanlit.urbanfusion import UrbanFusion
     from urbanlit.train import TrainConfig
     from urbanlit.probes import evaluate, city_blocks
     import torch

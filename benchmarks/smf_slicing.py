@@ -26,7 +26,7 @@ from results import machine_note
 def setup(units:int, seed:int=0):
     from urbanlit.encoders import RegionFeatures
     from urbanlit.losses import fit_standardization
-    from urbanlit.models import FeatureTable
+    from urbanlit.urbanfusion import FeatureTable
     rng = np.random.default_rng(seed)
     ids = [f"u{i}" for i in range(units)]
     lonlat = np.column_stack([rng.uniform(8.4, 8.7, units), rng.uniform(47.3, 47.5, units)])
@@ -38,19 +38,19 @@ def setup(units:int, seed:int=0):
     return feats, stats, FeatureTable(feats, list(feats))
 
 def configs(units:int, batch:int):
-    from urbanlit.models import UrbanFusionConfig
+    from urbanlit.urbanfusion import UrbanFusionConfig
     from urbanlit.train import TrainConfig
     from urbanlit.cli import model_config
     paper = UrbanFusionConfig.paper(train=TrainConfig(epochs=1, batch_size=batch, progress=False, device="cpu"))
     recommended = model_config("urbanfusion", "recommended", device="cpu")
     import dataclasses
-    from urbanlit.models import auto_schedule
+    from urbanlit.urbanfusion import auto_schedule
     schedule = auto_schedule(units)
     recommended = dataclasses.replace(recommended, train=dataclasses.replace(recommended.train, epochs=1, batch_size=schedule["batch_size"], progress=False))
     return {"paper width (768-d, 1 member)": paper, f"recommended preset ({recommended.members} members, {recommended.dim}-d, depth {recommended.depth})": recommended}
 
 def make_net(config, feats, stats, sliced:bool):
-    from urbanlit.models import UrbanFusionEnsemble
+    from urbanlit.urbanfusion import UrbanFusionEnsemble
     torch.manual_seed(0)
     net = UrbanFusionEnsemble(config, {m: f.values.shape[1] for m, f in feats.items()}, stats)
     for member in net.members: member.slice_views = sliced
@@ -58,7 +58,7 @@ def make_net(config, feats, stats, sliced:bool):
 
 def step_time(config, feats, stats, table, sliced:bool, steps:int=5)->tuple[float, float]:
     "Seconds per training step on one batch held in memory, and the first step's loss."
-    from urbanlit.models import urbanfusion_loss
+    from urbanlit.urbanfusion import urbanfusion_loss
     net = make_net(config, feats, stats, sliced)
     opt = torch.optim.AdamW(net.parameters(), lr=1e-4)
     batch = table.get_batch(np.arange(config.train.batch_size))
@@ -73,7 +73,7 @@ def step_time(config, feats, stats, table, sliced:bool, steps:int=5)->tuple[floa
 
 def epoch_time(config, feats, stats, table, sliced:bool)->float:
     "Seconds for one epoch of `urbanlit.train.train` over the whole table."
-    from urbanlit.models import urbanfusion_loss
+    from urbanlit.urbanfusion import urbanfusion_loss
     from urbanlit.train import train
     net = make_net(config, feats, stats, sliced)
     start = time.perf_counter()

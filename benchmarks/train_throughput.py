@@ -13,7 +13,7 @@ import argparse, statistics, time, sys
 from pathlib import Path
 import numpy as np, torch
 from urbanlit.encoders import RegionFeatures
-from urbanlit.models import UrbanFusionConfig, UrbanFusionNet, FeatureTable, urbanfusion_loss
+from urbanlit.urbanfusion import UrbanFusionConfig, UrbanFusionNet, FeatureTable, urbanfusion_loss
 from urbanlit.losses import fit_standardization
 from urbanlit.train import TrainConfig, train, to_device
 from urbanlit.core import get_device

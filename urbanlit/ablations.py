@@ -11,7 +11,8 @@ import numpy as np, pandas as pd
 from tqdm.auto import tqdm
 from .core import *
 from .data import CityData
-from .models import UrbanFusion, UrbanFusionConfig, MuseCL, MuseCLConfig
+from .urbanfusion import UrbanFusion, UrbanFusionConfig
+from .musecl import MuseCL, MuseCLConfig
 from .probes import evaluate
 
 # %% auto #0

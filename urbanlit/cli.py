@@ -80,7 +80,9 @@ def parse_list(value)->list|None:
 def model_config(name:str, preset:str="recommended", overrides:dict|None=None, seed:int=0, epochs:int|None=None, device:str|None=None, progress:bool=True,
                  image_weights:str|None=None):
     "The config of model `name` for a preset, with `overrides` (settings; nested mappings merged key by key) and pretrained `image_weights` for every image encoder."
-    from urbanlit.models import UrbanFusionConfig, MuseCLConfig, ImageFeatureConfig
+    from urbanlit.urbanfusion import UrbanFusionConfig
+    from urbanlit.musecl import MuseCLConfig
+    from urbanlit.models import ImageFeatureConfig
     from urbanlit.train import TrainConfig
     if name not in MODELS: raise UrbanlitInputError(f"unknown model {name!r}", f"use one of {list(MODELS)}")
     if preset not in PRESETS: raise UrbanlitInputError(f"unknown preset {preset!r}", f"use one of {list(PRESETS)}")
@@ -140,7 +142,8 @@ def flag_settings(model:str, # "urbanfusion" or "musecl"
 
 def model_class(name:str):
     "The model class for a command-line model name."
-    from urbanlit.models import UrbanFusion, MuseCL
+    from urbanlit.urbanfusion import UrbanFusion
+    from urbanlit.musecl import MuseCL
     if name not in MODELS: raise UrbanlitInputError(f"unknown model {name!r}", f"use one of {list(MODELS)}")
     return UrbanFusion if name == "urbanfusion" else MuseCL
 
@@ -204,7 +207,7 @@ def cmd_pretrain(city:str, out:str, model:str="urbanfusion", preset:str="recomme
 
 def cmd_embed(model_dir:str, city:str, out:str, modalities=None, overwrite:bool=False):
     "Embed a city's units with a trained UrbanFusion from any subset of its modalities; writes Parquet indexed by region_id."
-    from urbanlit.models import UrbanFusion
+    from urbanlit.urbanfusion import UrbanFusion
     prepare_output(out, overwrite)
     run = Path(model_dir)/"run.json"
     if run.exists() and json.loads(run.read_text()).get("model") != "urbanfusion":
@@ -349,7 +352,7 @@ def cmd_ablate(city:str, out:str, ablation:str="inference", model_dir:str|None=N
                tasks=None, epochs:int|None=None, protocol:str="spatial_blocks", overwrite:bool=False, device:str|None=None):
     "Run an ablation (modality subsets at inference, or a training ablation) and write its table and chart."
     from urbanlit.ablations import ablate_inference, ablate_training, STANDARD_ABLATIONS
-    from urbanlit.models import UrbanFusion
+    from urbanlit.urbanfusion import UrbanFusion
     from urbanlit.viz import plot_ablation
     valid = ["inference", "modalities", *STANDARD_ABLATIONS]
     if ablation not in valid: raise UrbanlitInputError(f"unknown ablation {ablation!r}", f"use one of {valid}")
@@ -377,7 +380,8 @@ def cmd_demo(out:str="urbanlit-demo", city:str|None=None, units:int=300, seed:in
              protocol:str="spatial_blocks", overwrite:bool=False, device:str|None=None, skip_musecl:bool=False):
     "Synthetic city → UrbanFusion and MuseCL → probes vs baselines → ablation → figures and report.md in OUT."
     from urbanlit.synthetic import make_synthetic_city
-    from urbanlit.models import UrbanFusion, MuseCL
+    from urbanlit.urbanfusion import UrbanFusion
+    from urbanlit.musecl import MuseCL
     from urbanlit.probes import evaluate
     from urbanlit.ablations import ablate_inference, baselines
     from urbanlit import viz

@@ -93,7 +93,7 @@ def export_embeddings(model_dir:str|Path, # a checkpoint directory of a trained 
                      )->Path:
     "Embed `city` with a saved UrbanFusion and write the table (indexed by region_id) to `path` atomically."
     import pyarrow as pa, pyarrow.parquet as pq
-    from urbanlit.models import UrbanFusion
+    from urbanlit.urbanfusion import UrbanFusion
     embeddings = UrbanFusion.load(model_dir).transform(city, modalities, cache_dir=cache_dir)
     table = pa.Table.from_pandas(embeddings)
     meta = {**(table.schema.metadata or {}), EMBEDDINGS_KEY: json.dumps({"sha256": _embeddings_digest(embeddings), "model": str(model_dir)}).encode()}

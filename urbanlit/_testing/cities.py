@@ -143,7 +143,8 @@ def _ddp_demo(out:str):
 # %% ../../nbs/03a_testing.ipynb #7820cdc4
 def _ddp_fit_demo(out:str):
     "Fit small UrbanFusion and MuseCL (vector branches) on the tiny city under torchrun and save each rank's weights (used by the DDP test)."
-    from urbanlit.models import UrbanFusion, MuseCL  # here, so that importing the test cities stays light
+    from urbanlit.urbanfusion import UrbanFusion
+    from urbanlit.musecl import MuseCL# here, so that importing the test cities stays light
     city, rank = tiny_city(), int(os.environ.get("RANK", 0))
     loop = dict(batch_size=16, lr=1e-3, progress=False, device="cpu")
     uf = UrbanFusion(dim=32, heads=4, projection_dim=16, location_hidden=32, location_frequencies=16, modalities=["coords", "poi", "mobility"], members=1, schedule="fixed",

@@ -25,7 +25,8 @@ PIPELINE_MODALITIES = ("coords", "poi", "mobility", "satellite")  # of the tiny 
 def pipeline_config(epochs:int=4, # training epochs (4 steps each on the tiny city)
                    ):
     "The small UrbanFusion config of `reliability_pipeline`: CPU, a checkpoint after every step."
-    from urbanlit.models import UrbanFusionConfig, ImageFeatureConfig
+    from urbanlit.urbanfusion import UrbanFusionConfig
+    from urbanlit.models import ImageFeatureConfig
     from urbanlit.train import TrainConfig
     return UrbanFusionConfig(dim=32, heads=4, projection_dim=16, location_hidden=32, location_frequencies=16, members=1, schedule="fixed",
                              image=ImageFeatureConfig(image_size=32, batch_size=8),
@@ -41,7 +42,8 @@ def reliability_pipeline(out:str|Path, # output directory (created; rerun to res
     import torch
     from urbanlit.data import CityData
     from urbanlit._testing.cities import tiny_city_path
-    from urbanlit.models import UrbanFusion, modality_features
+    from urbanlit.urbanfusion import UrbanFusion
+    from urbanlit.models import modality_features
     torch.set_num_threads(threads)
     out = Path(out)
     config = pipeline_config(epochs)
@@ -224,7 +226,7 @@ def _output_of(rel:str)->str:
 def _load_output(out:Path, rel:str):
     "Open the output that file `rel` belongs to, as urbanlit would; returns something comparable."
     from urbanlit.data import CityData
-    from urbanlit.models import UrbanFusion
+    from urbanlit.urbanfusion import UrbanFusion
     from urbanlit.train import load_checkpoint
     from urbanlit.extraction import verify_features
     import torch
