@@ -12,6 +12,7 @@ import numpy as np, pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
+from fastcore.basics import patch
 from .core import *
 from .data import CityData
 from .dataset import CityDataset
@@ -155,7 +156,7 @@ def musecl_fusion_loss(model, batch, generator):
     e_img, text = model(batch["branches"][has_image], batch["mask"][has_image], batch["text"][has_image])
     return {"loss": net.contrastive(e_img, text, mask=both[has_image]), "pairs": both.float().sum()}
 
-# %% ../nbs/08b_musecl.ipynb #50ed0538
+# %% ../nbs/08b_musecl.ipynb #3e1ae2e5
 class MuseCL(ModelAPI):
     "MuseCL (Yong et al. 2024): similarity-guided triplet encoders, POI word2vec, attentive fusion aligned by InfoNCE; `fit` / `transform`."
     prefix = "musecl"
@@ -234,57 +235,64 @@ class MuseCL(ModelAPI):
         self.fusion.eval()
         return self
 
-    @torch.inference_mode()
-    def branch_embeddings(self, city:CityData, batch_size:int=64)->dict[str, RegionFeatures]:
-        "Each trained branch's embedding of every unit of `city` (encoders in eval mode), with availability."
-        self._check_fitted()
-        out = {}
-        for name, branch in self.branches.items():
-            branch.eval()
-            if self.branch_kinds[name] in IMAGE_KINDS:
-                inputs = UnitInputs(city, name, self.config.image_size, transform=branch.image.transform)
-            else:
-                inputs = UnitInputs(city, name, None, modality_features(city, [name], progress=False)[name])
-            rows = np.flatnonzero(inputs.available)
-            values = np.zeros((city.n_units, self.config.embed_dim), np.float32)
-            for start in range(0, len(rows), batch_size):
-                pos = rows[start:start + batch_size]
-                values[pos] = branch(**inputs(pos)).float().numpy()
-            out[name] = RegionFeatures(values, city.region_ids, inputs.available, name=name)
-        return out
+# %% ../nbs/08b_musecl.ipynb #26fc8bd2
+@patch
+@torch.inference_mode()
+def branch_embeddings(self:MuseCL, city:CityData, batch_size:int=64)->dict[str, RegionFeatures]:
+    "Each trained branch's embedding of every unit of `city` (encoders in eval mode), with availability."
+    self._check_fitted()
+    out = {}
+    for name, branch in self.branches.items():
+        branch.eval()
+        if self.branch_kinds[name] in IMAGE_KINDS:
+            inputs = UnitInputs(city, name, self.config.image_size, transform=branch.image.transform)
+        else:
+            inputs = UnitInputs(city, name, None, modality_features(city, [name], progress=False)[name])
+        rows = np.flatnonzero(inputs.available)
+        values = np.zeros((city.n_units, self.config.embed_dim), np.float32)
+        for start in range(0, len(rows), batch_size):
+            pos = rows[start:start + batch_size]
+            values[pos] = branch(**inputs(pos)).float().numpy()
+        out[name] = RegionFeatures(values, city.region_ids, inputs.available, name=name)
+    return out
 
-    def _stage3_inputs(self, city):
-        emb = self.branch_embeddings(city)
-        branches = torch.as_tensor(np.stack([emb[m].values for m in self.branches], 1))
-        mask = torch.as_tensor(np.stack([emb[m].available for m in self.branches], 1))
-        text = self.w2v.transform(city.poi_documents(text=False))  # eq. 7: the mean of the region's POIs' category vectors, one per POI
-        return branches, mask, torch.as_tensor(text.values), torch.as_tensor(text.available)
+@patch
+def _stage3_inputs(self:MuseCL, city):
+    emb = self.branch_embeddings(city)
+    branches = torch.as_tensor(np.stack([emb[m].values for m in self.branches], 1))
+    mask = torch.as_tensor(np.stack([emb[m].available for m in self.branches], 1))
+    text = self.w2v.transform(city.poi_documents(text=False))  # eq. 7: the mean of the region's POIs' category vectors, one per POI
+    return branches, mask, torch.as_tensor(text.values), torch.as_tensor(text.available)
 
-    def _check_fitted(self):
-        if self.branches is None: raise UrbanlitInputError("this MuseCL is not trained", "call `.fit(city)` first")
+@patch
+def _check_fitted(self:MuseCL):
+    if self.branches is None: raise UrbanlitInputError("this MuseCL is not trained", "call `.fit(city)` first")
 
-    @torch.inference_mode()
-    def transform(self, city:CityData, # the city whose units to embed
-                  modalities:str|Sequence[str]|None=None, # parts to use: branch modality names and/or "poi_text" (default: all)
-                 )->pd.DataFrame:
-        "Region embeddings: mean of the L2-normalised fused image embedding and projected POI-text embedding, from the parts asked for."
-        self._check_fitted()
-        city, parts, modalities = check_city(city, "MuseCL.transform"), list(self.branches) + ["poi_text"], as_modality_list(modalities)
-        modalities = parts if modalities is None else modalities
-        bad = [m for m in modalities if m not in parts]
-        if bad: raise UrbanlitInputError(f"MuseCL has no part {bad[0]!r}", f"use a subset of {parts}")
-        branches, mask, text, has_text = self._stage3_inputs(city)
-        keep_branch = torch.tensor([m in modalities for m in self.branches])
-        mask = mask & keep_branch
-        has_text = has_text & ("poi_text" in modalities)
-        has_image = mask.any(1)
-        image = torch.zeros(city.n_units, self.config.embed_dim)
-        if has_image.any(): image[has_image] = F.normalize(self.fusion.image(branches[has_image], mask[has_image]), dim=1)
-        poi = F.normalize(self.fusion.text(text), dim=1) * has_text[:, None]
-        count = has_image.float() + has_text.float()
-        keep = np.flatnonzero((count > 0).numpy())
-        return embedding_frame(((image + poi) / count.clamp_min(1)[:, None]).numpy()[keep], city.region_ids, keep, self.prefix, modalities)
+# %% ../nbs/08b_musecl.ipynb #67648570
+@patch
+@torch.inference_mode()
+def transform(self:MuseCL, city:CityData, # the city whose units to embed
+              modalities:str|Sequence[str]|None=None, # parts to use: branch modality names and/or "poi_text" (default: all)
+             )->pd.DataFrame:
+    "Region embeddings: mean of the L2-normalised fused image embedding and projected POI-text embedding, from the parts asked for."
+    self._check_fitted()
+    city, parts, modalities = check_city(city, "MuseCL.transform"), list(self.branches) + ["poi_text"], as_modality_list(modalities)
+    modalities = parts if modalities is None else modalities
+    bad = [m for m in modalities if m not in parts]
+    if bad: raise UrbanlitInputError(f"MuseCL has no part {bad[0]!r}", f"use a subset of {parts}")
+    branches, mask, text, has_text = self._stage3_inputs(city)
+    keep_branch = torch.tensor([m in modalities for m in self.branches])
+    mask = mask & keep_branch
+    has_text = has_text & ("poi_text" in modalities)
+    has_image = mask.any(1)
+    image = torch.zeros(city.n_units, self.config.embed_dim)
+    if has_image.any(): image[has_image] = F.normalize(self.fusion.image(branches[has_image], mask[has_image]), dim=1)
+    poi = F.normalize(self.fusion.text(text), dim=1) * has_text[:, None]
+    count = has_image.float() + has_text.float()
+    keep = np.flatnonzero((count > 0).numpy())
+    return embedding_frame(((image + poi) / count.clamp_min(1)[:, None]).numpy()[keep], city.region_ids, keep, self.prefix, modalities)
 
+# %% ../nbs/08b_musecl.ipynb #3fb5ab3b
 class _Stage3Table(torch.utils.data.Dataset):
     "Frozen branch embeddings and POI-text vectors in memory, sliced per batch."
     def __init__(self, branches, mask, text, has_text): self.branches, self.mask, self.text, self.has_text = branches, mask, text, has_text

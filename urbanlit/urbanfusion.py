@@ -12,6 +12,7 @@ import numpy as np, pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
+from fastcore.basics import patch
 from .core import *
 from .data import CityData
 from .dataset import CityDataset
@@ -101,7 +102,7 @@ def auto_schedule(n_units:int)->dict:
     return {"batch_size": int(batch), "epochs": int(epochs)}
 
 
-# %% ../nbs/08a_urbanfusion.ipynb #aa0739d8
+# %% ../nbs/08a_urbanfusion.ipynb #a3aa28fe
 class UrbanFusionNet(nn.Module):
     "UrbanFusion's network: tokenizers (and location encoder), Transformer fusion, contrastive and reconstruction heads."
     def __init__(self, config:UrbanFusionConfig, input_dims:dict[str, int], stats:dict):
@@ -166,6 +167,7 @@ class UrbanFusionNet(nn.Module):
         if len(rows) == len(view): return h
         return tokens.new_zeros(tokens.shape[0], h.shape[1]).index_copy(0, rows, h)
 
+# %% ../nbs/08a_urbanfusion.ipynb #dca5961f
 class UrbanFusionEnsemble(nn.Module):
     """`config.members` UrbanFusion networks trained side by side from different initialisations. The embedding is their
     mean after each member is rotated onto the first (orthogonal Procrustes, fitted once after training by `align`), so
@@ -208,6 +210,7 @@ class UrbanFusionEnsemble(nn.Module):
         h = torch.stack([h @ r.to(h.dtype) for h, r in zip(hs, self.rotations)]).mean(0)
         return F.normalize(h, dim=1) if self.output == "sphere" else h
 
+# %% ../nbs/08a_urbanfusion.ipynb #9c628f71
 def urbanfusion_loss(model, batch, generator, recon_weight:float=0.25, scheme:str="subset", p:float=0.5):
     "SMF: two disjoint modality views per unit, InfoNCE between their projections, plus reconstruction of every modality; averaged over ensemble members."
     net = model.module if hasattr(model, "module") else model  # for the loss modules and settings only
@@ -235,6 +238,7 @@ def urbanfusion_loss(model, batch, generator, recon_weight:float=0.25, scheme:st
         total["reconstruction"] = total["reconstruction"] + recon.detach() / len(members)
     return {**total, "valid_units": views[0][2].float().mean()}
 
+# %% ../nbs/08a_urbanfusion.ipynb #6c250c45
 class FeatureTable(torch.utils.data.Dataset):
     "Per-modality feature tensors and an availability mask held in memory; `get_batch` slices them without per-item collation."
     def __init__(self, features:dict[str, RegionFeatures], modalities:Sequence[str]):
@@ -247,7 +251,7 @@ class FeatureTable(torch.utils.data.Dataset):
         return {"features": {m: v[idx] for m, v in self.values.items()}, "mask": self.mask[idx]}
     def __getitem__(self, i): return self.get_batch([i])
 
-# %% ../nbs/08a_urbanfusion.ipynb #3cd1f24d
+# %% ../nbs/08a_urbanfusion.ipynb #29efc80f
 class UrbanFusion(ModelAPI):
     "UrbanFusion (Mühlematter et al. 2025): SMF-trained Transformer fusion of frozen modality features; `fit` / `transform`."
     prefix = "uf"
@@ -305,96 +309,106 @@ class UrbanFusion(ModelAPI):
                             {k: v for k, v in saved.items() if k not in ("sha256", "state_sha256")})
         return self
 
-    def _state(self)->dict:
-        # modality order is kept as a list: JSON objects are written with sorted keys
-        return {"model": type(self).__name__, "model_config": self.config.to_dict(), "modalities": list(self.input_dims),
-                "input_dims": self.input_dims, "poi_categories": self.poi_categories, "trained_on": self.trained_on}
-
     feature_dir = None  # the image feature cache `fit` wrote (set by `fit`, and by `load` from a training run's checkpoint)
-    def _own_feature_cache(self, city:CityData)->Path|None:
-        "The feature cache of training when `city` is the training city and the cache exists (its files check units and encoder themselves), else None."
-        same = self.trained_on is not None and city_fingerprint(city)["regions_sha256"] == self.trained_on["regions_sha256"]
-        return Path(self.feature_dir) if same and self.feature_dir is not None and Path(self.feature_dir).is_dir() else None
 
-    def _check_other_city(self, city:CityData, modalities:list):
-        "On a city other than the training one: refuse inputs tied to the training city's regions, and warn with the POI categories in common."
-        if self.trained_on is None or city_fingerprint(city)["regions_sha256"] == self.trained_on["regions_sha256"]: return
-        where = f"this model was trained on city {self.trained_on['city']!r} ({self.trained_on['n_units']} units), not on {city.name!r} ({city.n_units} units)"
-        tied = [m for m in modalities if city.modalities.get(m) == "mobility"]
-        if tied: raise UrbanlitInputError(f"{where}; its {tied[0]!r} input is a distribution over the training city's regions, which {city.name!r} does not have",
-                                          f"embed {city.name!r} from its other modalities ({[m for m in modalities if m not in tied]}), or train a model on it")
-        notes = [where]
-        if self.poi_categories is not None and any(city.modalities.get(m) == "poi" for m in modalities):
-            here, trained = set(city.poi_categories), set(self.poi_categories)
-            if not here & trained: raise UrbanlitInputError(f"{where}, and none of its {len(trained)} POI categories occurs in {city.name!r}",
-                                                            "use POIs named with the same categories, or train a model on this city")
-            notes.append(f"{len(here & trained)} of its {len(trained)} POI categories occur here, and {len(here - trained)} of this city's {len(here)} are unknown to it (ignored)")
-        warnings.warn("; ".join(notes), stacklevel=3)
+# %% ../nbs/08a_urbanfusion.ipynb #ecf10d98
+@patch
+def _state(self:UrbanFusion)->dict:
+    # modality order is kept as a list: JSON objects are written with sorted keys
+    return {"model": type(self).__name__, "model_config": self.config.to_dict(), "modalities": list(self.input_dims),
+            "input_dims": self.input_dims, "poi_categories": self.poi_categories, "trained_on": self.trained_on}
 
-    def _check_fitted(self):
-        if self.net is None: raise UrbanlitInputError(f"this {type(self).__name__} is not trained", "call `.fit(city)` or `.load(path)` first")
+@patch
+def _own_feature_cache(self:UrbanFusion, city:CityData)->Path|None:
+    "The feature cache of training when `city` is the training city and the cache exists (its files check units and encoder themselves), else None."
+    same = self.trained_on is not None and city_fingerprint(city)["regions_sha256"] == self.trained_on["regions_sha256"]
+    return Path(self.feature_dir) if same and self.feature_dir is not None and Path(self.feature_dir).is_dir() else None
 
-    @torch.inference_mode()
-    def transform(self, city:CityData, # the city whose units to embed
-                  modalities:Sequence[str]|None=None, # any subset of the trained modalities (default: all of them)
-                  batch_size:int=1024, # units per forward pass
-                  cache_dir:str|Path|None=None, # image feature cache (default: the one `fit` made, on the city it was trained on; else a temporary one)
-                 )->pd.DataFrame:
-        "Embeddings of every unit, indexed by `region_id`; NaN rows (with a warning) for units that have none of `modalities`."
-        self._check_fitted()
-        city, trained, modalities = check_city(city, "UrbanFusion.transform"), self.net.modalities, as_modality_list(modalities)
-        modalities = list(trained) if modalities is None else modalities
-        bad = [m for m in modalities if m not in trained]
-        if bad: raise UrbanlitInputError(f"the model was not trained with modality {bad[0]!r}", f"use a subset of {trained}")
-        if not modalities: raise UrbanlitInputError("`modalities` is empty", f"use a non-empty subset of {trained}")
-        self._check_other_city(city, modalities)
-        cache_dir = cache_dir if cache_dir is not None else self._own_feature_cache(city)
-        feats = modality_features(city, modalities, poi_categories=self.poi_categories, image=self.config.image, cache_dir=cache_dir, progress=False,
-                                  count_transform=self.config.count_transform, location_encoder=self.config.location_encoder)
-        for m, f in feats.items():
-            if f.values.shape[1] != self.input_dims[m]:
-                raise UrbanlitInputError(f"modality {m!r} has {f.values.shape[1]} features here but the model was trained on {self.input_dims[m]}",
-                                         "compute the features the same way as for training")
-        ids = city.region_ids
-        full = {m: feats[m] if m in feats else RegionFeatures(np.zeros((len(ids), d)), ids, np.zeros(len(ids), bool), name=m)
-                for m, d in self.input_dims.items()}
-        table = FeatureTable(full, trained)
-        keep = np.flatnonzero(table.mask.any(1).numpy())
-        if len(keep) == 0: return embedding_frame(np.zeros((0, self.config.dim)), ids, keep, self.prefix, modalities)  # the error
-        device = next(self.net.parameters()).device
-        self.net.eval()
-        out = []
-        for start in range(0, len(keep), batch_size):
-            batch = table.get_batch(keep[start:start + batch_size])
-            batch = {"features": {m: v.to(device) for m, v in batch["features"].items()}, "mask": batch["mask"].to(device)}
-            out.append(self.net(batch["features"], batch["mask"]).float().cpu())
-        return embedding_frame(torch.cat(out).numpy(), ids, keep, self.prefix, modalities)
+@patch
+def _check_other_city(self:UrbanFusion, city:CityData, modalities:list):
+    "On a city other than the training one: refuse inputs tied to the training city's regions, and warn with the POI categories in common."
+    if self.trained_on is None or city_fingerprint(city)["regions_sha256"] == self.trained_on["regions_sha256"]: return
+    where = f"this model was trained on city {self.trained_on['city']!r} ({self.trained_on['n_units']} units), not on {city.name!r} ({city.n_units} units)"
+    tied = [m for m in modalities if city.modalities.get(m) == "mobility"]
+    if tied: raise UrbanlitInputError(f"{where}; its {tied[0]!r} input is a distribution over the training city's regions, which {city.name!r} does not have",
+                                      f"embed {city.name!r} from its other modalities ({[m for m in modalities if m not in tied]}), or train a model on it")
+    notes = [where]
+    if self.poi_categories is not None and any(city.modalities.get(m) == "poi" for m in modalities):
+        here, trained = set(city.poi_categories), set(self.poi_categories)
+        if not here & trained: raise UrbanlitInputError(f"{where}, and none of its {len(trained)} POI categories occurs in {city.name!r}",
+                                                        "use POIs named with the same categories, or train a model on this city")
+        notes.append(f"{len(here & trained)} of its {len(trained)} POI categories occur here, and {len(here - trained)} of this city's {len(here)} are unknown to it (ignored)")
+    warnings.warn("; ".join(notes), stacklevel=3)
 
-    def save(self, path:str|Path)->Path:
-        "Write the trained model (safetensors weights + JSON config) to the directory `path`, atomically."
-        self._check_fitted()
-        return save_checkpoint(path, self.net, state=self._state())
+@patch
+def _check_fitted(self:UrbanFusion):
+    if self.net is None: raise UrbanlitInputError(f"this {type(self).__name__} is not trained", "call `.fit(city)` or `.load(path)` first")
 
-    @classmethod
-    def load(cls, path:str|Path, # a directory written by `save` or a training run's `out_dir/checkpoint`
-             config:UrbanFusionConfig|None=None, # refuse the checkpoint unless it was made with this config
-            )->"UrbanFusion":
-        "Load a trained model; with `config`, refuse a checkpoint made with other settings, naming them."
-        state = read_checkpoint_state(path)
-        if state.get("model") != cls.__name__: raise UrbanlitInputError(f"{path} holds a {state.get('model')} model, not {cls.__name__}", f"load it with {state.get('model')}.load")
-        if config is not None:
-            diff = config_differences(config.to_dict(), state["model_config"])
-            if diff: raise UrbanlitInputError(f"the checkpoint at {path} was made with another config: {'; '.join(diff)}", "load it without `config` or retrain")
-        if "members" not in state["model_config"]:  # written before the default recipe: one network, other inputs
-            raise UrbanlitInputError(f"{path} was written by an older urbanlit (one network; mobility as two totals, counts as they are)",
-                                     "retrain it with this version (`urbanlit pretrain`, or `UrbanFusion().fit`)")
-        model = cls(UrbanFusionConfig.from_dict(state["model_config"]))
-        model.input_dims = {m: state["input_dims"][m] for m in state["modalities"]}
-        model.poi_categories, model.trained_on = state["poi_categories"], state.get("trained_on")  # absent in checkpoints before urbanlit recorded it
-        stats = {m: (torch.zeros(d), torch.ones(d)) for m, d in model.input_dims.items()}
-        model.net = UrbanFusionEnsemble(model.config, model.input_dims, stats)
-        load_checkpoint(path, model.net)
-        model.net.eval()
-        run = Path(path).parent  # a training run's out_dir/checkpoint: its features/ are that run's cache
-        if Path(path).name == "checkpoint" and (run/"log.jsonl").exists() and (run/"features").is_dir(): model.feature_dir = run/"features"
-        return model
+# %% ../nbs/08a_urbanfusion.ipynb #ee1bd337
+@patch
+@torch.inference_mode()
+def transform(self:UrbanFusion, city:CityData, # the city whose units to embed
+              modalities:Sequence[str]|None=None, # any subset of the trained modalities (default: all of them)
+              batch_size:int=1024, # units per forward pass
+              cache_dir:str|Path|None=None, # image feature cache (default: the one `fit` made, on the city it was trained on; else a temporary one)
+             )->pd.DataFrame:
+    "Embeddings of every unit, indexed by `region_id`; NaN rows (with a warning) for units that have none of `modalities`."
+    self._check_fitted()
+    city, trained, modalities = check_city(city, "UrbanFusion.transform"), self.net.modalities, as_modality_list(modalities)
+    modalities = list(trained) if modalities is None else modalities
+    bad = [m for m in modalities if m not in trained]
+    if bad: raise UrbanlitInputError(f"the model was not trained with modality {bad[0]!r}", f"use a subset of {trained}")
+    if not modalities: raise UrbanlitInputError("`modalities` is empty", f"use a non-empty subset of {trained}")
+    self._check_other_city(city, modalities)
+    cache_dir = cache_dir if cache_dir is not None else self._own_feature_cache(city)
+    feats = modality_features(city, modalities, poi_categories=self.poi_categories, image=self.config.image, cache_dir=cache_dir, progress=False,
+                              count_transform=self.config.count_transform, location_encoder=self.config.location_encoder)
+    for m, f in feats.items():
+        if f.values.shape[1] != self.input_dims[m]:
+            raise UrbanlitInputError(f"modality {m!r} has {f.values.shape[1]} features here but the model was trained on {self.input_dims[m]}",
+                                     "compute the features the same way as for training")
+    ids = city.region_ids
+    full = {m: feats[m] if m in feats else RegionFeatures(np.zeros((len(ids), d)), ids, np.zeros(len(ids), bool), name=m)
+            for m, d in self.input_dims.items()}
+    table = FeatureTable(full, trained)
+    keep = np.flatnonzero(table.mask.any(1).numpy())
+    if len(keep) == 0: return embedding_frame(np.zeros((0, self.config.dim)), ids, keep, self.prefix, modalities)  # the error
+    device = next(self.net.parameters()).device
+    self.net.eval()
+    out = []
+    for start in range(0, len(keep), batch_size):
+        batch = table.get_batch(keep[start:start + batch_size])
+        batch = {"features": {m: v.to(device) for m, v in batch["features"].items()}, "mask": batch["mask"].to(device)}
+        out.append(self.net(batch["features"], batch["mask"]).float().cpu())
+    return embedding_frame(torch.cat(out).numpy(), ids, keep, self.prefix, modalities)
+
+# %% ../nbs/08a_urbanfusion.ipynb #38bf410d
+@patch
+def save(self:UrbanFusion, path:str|Path)->Path:
+    "Write the trained model (safetensors weights + JSON config) to the directory `path`, atomically."
+    self._check_fitted()
+    return save_checkpoint(path, self.net, state=self._state())
+
+@patch(cls_method=True)
+def load(cls:UrbanFusion, path:str|Path, # a directory written by `save` or a training run's `out_dir/checkpoint`
+         config:UrbanFusionConfig|None=None, # refuse the checkpoint unless it was made with this config
+        )->"UrbanFusion":
+    "Load a trained model; with `config`, refuse a checkpoint made with other settings, naming them."
+    state = read_checkpoint_state(path)
+    if state.get("model") != cls.__name__: raise UrbanlitInputError(f"{path} holds a {state.get('model')} model, not {cls.__name__}", f"load it with {state.get('model')}.load")
+    if config is not None:
+        diff = config_differences(config.to_dict(), state["model_config"])
+        if diff: raise UrbanlitInputError(f"the checkpoint at {path} was made with another config: {'; '.join(diff)}", "load it without `config` or retrain")
+    if "members" not in state["model_config"]:  # written before the default recipe: one network, other inputs
+        raise UrbanlitInputError(f"{path} was written by an older urbanlit (one network; mobility as two totals, counts as they are)",
+                                 "retrain it with this version (`urbanlit pretrain`, or `UrbanFusion().fit`)")
+    model = cls(UrbanFusionConfig.from_dict(state["model_config"]))
+    model.input_dims = {m: state["input_dims"][m] for m in state["modalities"]}
+    model.poi_categories, model.trained_on = state["poi_categories"], state.get("trained_on")  # absent in checkpoints before urbanlit recorded it
+    stats = {m: (torch.zeros(d), torch.ones(d)) for m, d in model.input_dims.items()}
+    model.net = UrbanFusionEnsemble(model.config, model.input_dims, stats)
+    load_checkpoint(path, model.net)
+    model.net.eval()
+    run = Path(path).parent  # a training run's out_dir/checkpoint: its features/ are that run's cache
+    if Path(path).name == "checkpoint" and (run/"log.jsonl").exists() and (run/"features").is_dir(): model.feature_dir = run/"features"
+    return model
