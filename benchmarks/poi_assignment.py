@@ -13,6 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import geopandas as gpd
+import sys
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import machine_note
 import shapely
 
 from urbanlit.core import CRS
@@ -48,15 +51,6 @@ def run_sjoin(path: Path, regions: gpd.GeoDataFrame) -> pd.Series:
     return joined["region_id"]
 
 
-def median_time(fn, repeats: int):
-    "Median wall time of `repeats` calls and the last result."
-    times, out = [], None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), times, out
-
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -70,8 +64,13 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "pois.parquet"
         make_points(args.points, path)
-        t_ours, all_ours, pois = median_time(lambda: run_urbanlit(path, regions), args.repeats)
-        t_base, all_base, base = median_time(lambda: run_sjoin(path, regions), args.repeats)
+        all_ours, all_base = [], []
+        for r in range(args.repeats):  # interleaved (and alternating which goes first), so a change of load hits both alike
+            for name in (("ours", "base") if r % 2 == 0 else ("base", "ours")):
+                t = time.perf_counter()
+                if name == "ours": pois = run_urbanlit(path, regions); all_ours.append(time.perf_counter() - t)
+                else: base = run_sjoin(path, regions); all_base.append(time.perf_counter() - t)
+        t_ours, t_base = statistics.median(all_ours), statistics.median(all_base)
 
     # Same answer? urbanlit keeps the POIs inside the cells (in file order); the join gives NaN outside.
     inside = base.notna().to_numpy()
@@ -80,7 +79,7 @@ def main(argv=None):
             ("geopandas `read_parquet` + `sjoin(within)`", t_base, all_base)]
     lines = [f"# POI assignment: {args.points:,} POIs from GeoParquet to {len(regions):,} H3 cells (resolution {args.resolution})", "",
              f"Median of {args.repeats} runs each, same file, same machine ({platform.processor() or platform.machine()}, "
-             f"Python {platform.python_version()}, geopandas {gpd.__version__}).", "",
+             f"Python {platform.python_version()}, geopandas {gpd.__version__}), runs interleaved. Machine: {machine_note()} (at the end).", "",
              "| method | median (s) | runs (s) | POIs/s | speed-up vs sjoin |", "|---|---|---|---|---|"]
     for name, t, ts in rows:
         lines.append(f"| {name} | {t:.2f} | {', '.join(f'{x:.2f}' for x in ts)} | {args.points / t:,.0f} | {t_base / t:.1f}x |")
