@@ -17,6 +17,8 @@ from urbanlit.urbanfusion import UrbanFusionConfig, UrbanFusionNet, FeatureTable
 from urbanlit.losses import fit_standardization
 from urbanlit.train import TrainConfig, train, to_device
 from urbanlit.core import get_device
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import machine_note
 
 p = argparse.ArgumentParser()
 p.add_argument("--units", type=int, default=4096); p.add_argument("--batch", type=int, default=256)
@@ -75,4 +77,4 @@ text = "\n".join(lines)
 print(text)
 out = Path(__file__).parent/"results"/f"train_throughput_{device.type}.md"
 out.parent.mkdir(exist_ok=True)
-out.write_text(f"Command: `python benchmarks/train_throughput.py --units {args.units} --batch {args.batch} --repeats {args.repeats}`\n\n{text}\n")
+out.write_text(f"Command: `python benchmarks/train_throughput.py --units {args.units} --batch {args.batch} --repeats {args.repeats}`\n\nMachine: {machine_note()} (at the end of the run).\n\n{text}\n")

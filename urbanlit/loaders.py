@@ -134,8 +134,9 @@ def _read_geoparquet_points(path)->tuple|None:
     try: points = shapely.from_wkb(geom.to_numpy(zero_copy_only=False))  # vectorised WKB decoding (GEOS)
     except Exception: return None
     if not (shapely.get_type_id(points) == 0).all() or shapely.has_z(points).any(): return None  # 2-d points only
+    if shapely.is_empty(points).any(): return None  # empty points: the general path names them
     x, y = shapely.get_x(points), shapely.get_y(points)
-    if not (np.isfinite(x) & np.isfinite(y)).all(): return None  # empty points: the general path names them
+    if not (np.isfinite(x) & np.isfinite(y)).all(): return None
     return table.drop_columns([col]).to_pandas(), x, y
 
 def load_pois_geojson(path, # GeoJSON (or any file geopandas reads) with POI features
