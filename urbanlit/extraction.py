@@ -129,6 +129,20 @@ def _prepare_images(images, region_ids):
     order = np.argsort(pos, kind="stable")  # images grouped by unit, keeping each unit's order (e.g. headings)
     return pos[order], [paths[i] for i in order]
 
+def _seal(files:dict, name:str, shape:tuple, available:np.ndarray, fp:dict, description:str):
+    "Write the availability mask and the checksummed sidecar that make `files['values']` a finished cache."
+    save_npy_atomic(available, files["mask"])
+    side = feature_sidecar(name, shape, description, fp)
+    side = {**side, "sha256": {"values": file_sha256(files["values"]), "mask": file_sha256(files["mask"])}}
+    write_json({**side, "sidecar_sha256": _sidecar_digest(side)}, files["sidecar"])
+
+def _ranks()->tuple[int, int]:
+    "(rank, world size); joins torchrun's process group first when the environment describes one."
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1: return 0, 1
+    from urbanlit.train import init_distributed, dist_info  # the training loop's process group
+    init_distributed()
+    return dist_info()
+
 def _aggregate(feats, local, n_units, how):
     if how == "mean":
         out = torch.zeros(n_units, feats.shape[1], dtype=feats.dtype).index_add_(0, local, feats)
@@ -150,9 +164,16 @@ def extract_image_features(encoder:nn.Module, # image encoder (an `ImageEncoder`
                            on_batch:Callable|None=None, # called as `on_batch(batch_index, unit_positions)` after each saved batch
                            progress:bool=True, # show a tqdm progress bar
                            description:str="", # free text for the sidecar
+                           shard:bool|None=None, # split the units across torchrun ranks (None: whenever this runs under torchrun)
                           )->ExtractionResult:
     "Encode every unit's images with a frozen `encoder` into a resumable memory-mapped `features/<name>.npy`."
     from tqdm.auto import tqdm
+    if shard is not False:
+        rank, world = _ranks()
+        if world > 1:
+            return _extract_sharded(encoder, images, region_ids, root, name, rank, world, dict(batch_size=batch_size, num_workers=num_workers,
+                                    device=device, aggregate=aggregate, transform=transform, overwrite=overwrite, max_batches=max_batches,
+                                    on_batch=on_batch, progress=progress, description=description))
     ids = as_region_ids(list(region_ids), "`region_ids`").rename(INDEX_NAME)
     if ids.duplicated().any(): raise UrbanlitInputError(f"`region_ids` has duplicates, e.g. {ids[ids.duplicated()][0]!r}", "pass each unit once")
     if aggregate not in ("mean", "max"): raise UrbanlitInputError(f"`aggregate` is {aggregate!r}", "use 'mean' or 'max'")
@@ -226,12 +247,9 @@ def extract_image_features(encoder:nn.Module, # image encoder (an `ImageEncoder`
         partial = np.load(files["values"], mmap_mode="r") if files["values"].exists() else None
         return ExtractionResult(files["values"], partial, available, ids, n_computed, False)
     if values is None: raise UrbanlitInputError(f"no unit has an image, so '{name}' has no feature size", "pass an image table with at least one image")
-    save_npy_atomic(available, files["mask"])
     shape = values.shape
     values.flush(); del values
-    side = feature_sidecar(name, shape, description or f"{aggregate} of {type(encoder).__name__} features over each unit's images", fp)
-    side = {**side, "sha256": {"values": file_sha256(files["values"]), "mask": file_sha256(files["mask"])}}
-    write_json({**side, "sidecar_sha256": _sidecar_digest(side)}, files["sidecar"])
+    _seal(files, name, shape, available, fp, description or f"{aggregate} of {type(encoder).__name__} features over each unit's images")
     prog_meta.unlink(); prog_mask.unlink(missing_ok=True)
     return ExtractionResult(files["values"], np.load(files["values"], mmap_mode="r"), available, ids, n_computed, True)
 
@@ -247,3 +265,36 @@ def extract_city_features(city, # a `urbanlit.data.CityData`
     root = root if root is not None else city.root
     if root is None: raise UrbanlitInputError("the city has no directory to cache features in", "pass `root=` a directory, or load the city with `CityData.load`")
     return extract_image_features(encoder, city.image_paths(modality), city.region_ids, root, name or modality, **kwargs)
+
+# %% ../nbs/04a_extraction.ipynb #d572594d
+def _extract_sharded(encoder, images, region_ids, root, name:str, rank:int, world:int, options:dict)->ExtractionResult:
+    "Rank `rank` of `world` encodes its share of the units into a part cache; rank 0 joins the parts into the single-process cache."
+    import torch.distributed as dist
+    files = feature_paths(root, name)
+    part = lambda r: f"{name}.part{r}of{world}"
+    ids = as_region_ids(list(region_ids), "`region_ids`").rename(INDEX_NAME)
+    finished = files["sidecar"].exists() and not files["values"].with_suffix(".progress.json").exists()
+    if not finished:
+        mine = ids[rank::world]
+        own = images[as_region_ids(images["region_id"], "`images`").isin(mine)]
+        complete = True
+        if len(own): complete = extract_image_features(encoder, own, mine, root, part(rank), shard=False, **options).complete
+        flag = torch.tensor([int(complete)])
+        dist.all_reduce(flag, op=dist.ReduceOp.MIN)  # every part done?
+        if not flag.item():
+            return ExtractionResult(files["values"], None, np.zeros(len(ids), bool), ids, 0, False)
+        if rank == 0:
+            _, paths = _prepare_images(images, ids)
+            aggregate = options.get("aggregate", "mean")
+            fp = {**encoder_fingerprint(encoder), "aggregate": aggregate, "units": _digest(*ids), "images": _digest(*paths)}
+            parts = {r: verify_features(root, part(r)) for r in range(world) if feature_paths(root, part(r))["sidecar"].exists()}
+            if not parts: raise UrbanlitInputError(f"no unit has an image, so '{name}' has no feature size", "pass an image table with at least one image")
+            dim = next(iter(parts.values()))[0].shape[1]
+            values, available = np.zeros((len(ids), dim), np.float32), np.zeros(len(ids), bool)
+            for r, (v, m, _) in parts.items(): values[r::world], available[r::world] = v, m
+            save_npy_atomic(values, files["values"])
+            _seal(files, name, values.shape, available, fp, options.get("description") or f"{aggregate} of {type(encoder).__name__} features over each unit's images")
+            for r in parts:
+                for p in feature_paths(root, part(r)).values(): p.unlink(missing_ok=True)
+        dist.barrier()
+    return extract_image_features(encoder, images, ids, root, name, shard=False, **{**options, "progress": False})  # the joined cache

@@ -133,6 +133,17 @@ def toy_encoder(seed:int=0)->nn.Module:
     return nn.Sequential(nn.Linear(8, 32), nn.GELU(), nn.Dropout(0.1), nn.Linear(32, 16))
 
 # %% ../../nbs/03a_testing.ipynb #8613dd4c
+def _shard_demo(out:str):
+    "Encode the tiny city's street views with a small seeded encoder into `out` (run under torchrun by the extraction tests, and once without)."
+    from urbanlit.encoders import ImageEncoder
+    from urbanlit.extraction import extract_city_features
+    torch.manual_seed(0)
+    encoder = ImageEncoder("resnet18", out_dim=8, input_size=32)
+    result = extract_city_features(tiny_city(), "streetview", encoder, root=out, batch_size=4, progress=False)
+    rank = int(os.environ.get("RANK", 0))
+    if rank == 0: print(f"rank {rank} of {os.environ.get('WORLD_SIZE', 1)}: {int(result.available.sum())} units, complete {result.complete}")
+    return result
+
 def _ddp_demo(out:str):
     "Train the toy encoder under torchrun and save each rank's weights (used by the DDP test)."
     rank = int(os.environ.get("RANK", 0))
