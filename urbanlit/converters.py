@@ -4,13 +4,11 @@
 
 # %% ../nbs/02c_converters.ipynb #19b5ce5d
 from __future__ import annotations
-import os, re, json, shutil, tempfile, hashlib, warnings
+import os, warnings
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
-from .core import (CRS, INDEX_NAME, MODALITY_KINDS, IMAGE_KINDS, MAX_DENSE_UNITS, UrbanlitInputError, optional_import, as_lonlat,
-                           validate_regions, atomic_path, write_json)
+from .core import CRS, INDEX_NAME, UrbanlitInputError
 from .data import *
 from .data import _read_npy
 from .loaders import *

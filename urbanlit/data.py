@@ -4,13 +4,12 @@
 
 # %% ../nbs/02_data.ipynb #d5586f08
 from __future__ import annotations
-import os, re, json, shutil, tempfile, hashlib, warnings
+import os, re, json, shutil, hashlib
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
-from .core import (CRS, INDEX_NAME, MODALITY_KINDS, IMAGE_KINDS, MAX_DENSE_UNITS, UrbanlitInputError, optional_import, as_lonlat,
-                           validate_regions, atomic_path, write_json)
+from .core import CRS, INDEX_NAME, MODALITY_KINDS, IMAGE_KINDS, MAX_DENSE_UNITS, UrbanlitInputError, as_lonlat, validate_regions, atomic_path, write_json
 
 # %% auto #0
 __all__ = ['CITY_FORMAT', 'CITY_VERSION', 'POI_MODALITY', 'MOBILITY_MODALITY', 'IMAGENET_MEAN', 'IMAGENET_STD', 'OSM_POI_KEYS',

@@ -4,13 +4,9 @@
 
 # %% ../nbs/02b_dataset.ipynb #de120e5d
 from __future__ import annotations
-import os, re, json, shutil, tempfile, hashlib, warnings
-from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Callable, Sequence
 import numpy as np
-import pandas as pd
-from .core import (CRS, INDEX_NAME, MODALITY_KINDS, IMAGE_KINDS, MAX_DENSE_UNITS, UrbanlitInputError, optional_import, as_lonlat,
-                           validate_regions, atomic_path, write_json)
+from .core import IMAGE_KINDS, UrbanlitInputError
 from .data import *
 
 # %% auto #0

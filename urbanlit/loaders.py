@@ -4,13 +4,12 @@
 
 # %% ../nbs/02a_loaders.ipynb #30344f13
 from __future__ import annotations
-import os, re, json, shutil, tempfile, hashlib, warnings
+import os, json, warnings
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Sequence
 import numpy as np
 import pandas as pd
-from .core import (CRS, INDEX_NAME, MODALITY_KINDS, IMAGE_KINDS, MAX_DENSE_UNITS, UrbanlitInputError, optional_import, as_lonlat,
-                           validate_regions, atomic_path, write_json)
+from .core import CRS, INDEX_NAME, UrbanlitInputError, optional_import, as_lonlat
 from .data import *
 from .data import _absolute, _read_npy, _show, _source_name, _validate_mobility
 
@@ -60,8 +59,8 @@ def _assign_pois(lon, lat, category:pd.Series, regions, src, outside:str="drop",
 
 def _no_poi_inside(lon, lat, regions, src):
     "Raise the error for POIs none of which lies in a region, naming the likely cause: swapped coordinates, or another place."
-    from urbanlit.regions import assign_points_to_regions
-    swapped = int(pd.notna(np.asarray(assign_points_to_regions(lat, lon, regions), dtype=object)).sum()) if (np.abs(lon) <= 90).all() else 0
+    from urbanlit.regions import swapped_hits
+    swapped = swapped_hits(lon, lat, regions)
     if swapped: raise UrbanlitInputError(f"none of the {len(lon)} POIs of {_source_name(src)} lies in a region, but {swapped} would with longitude and latitude swapped",
                                          "the coordinates (or the regions' bounding box) are probably in (lat, lon) order: urbanlit orders them (lon, lat); pass lon= and lat= the other way round")
     x0, y0, x1, y1 = regions.total_bounds

@@ -4,25 +4,18 @@
 
 # %% ../nbs/08_models.ipynb #46a98bb6
 from __future__ import annotations
-import json, math, tempfile, contextlib, dataclasses, typing, warnings
-from dataclasses import dataclass, field, asdict, fields
+import json, tempfile, contextlib, dataclasses, typing, warnings
+from dataclasses import dataclass, asdict, fields
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 import numpy as np, pandas as pd
 import torch
-from torch import nn
-import torch.nn.functional as F
 from .core import *
 from .data import CityData
-from .dataset import CityDataset
-from .encoders import ImageEncoder, ModalityTokenizer, RegionFeatures, IMAGE_WEIGHTS
+from .encoders import ImageEncoder, RegionFeatures, IMAGE_WEIGHTS
 from .extraction import extract_city_features
-from .poi_mobility import poi_count_features, mobility_features, POIWord2Vec
-from .location import LocationEncoder, LOCATION_WEIGHTS, location_features
-from .pairs import mobility_triplets, poi_triplets, POI_PAIR_FEATURES
-from .losses import InfoNCE, ReconstructionLoss, TripletLoss, fit_standardization, combine_losses
-from .fusion import TransformerFusion, AttentiveFusion, smf_views, masked_mean
-from .train import TrainConfig, train, save_checkpoint, load_checkpoint, read_checkpoint_state, gather_with_grad, dist_info
+from .poi_mobility import poi_count_features, mobility_features
+from .location import LOCATION_WEIGHTS, location_features
 
 # %% auto #0
 __all__ = ['COUNT_TRANSFORMS', 'LOCATION_ENCODERS', 'ImageFeatureConfig', 'is_count_matrix', 'check_location_encoder',

@@ -4,10 +4,10 @@
 
 # %% ../nbs/08b_musecl.ipynb #8c145840
 from __future__ import annotations
-import json, math, tempfile, contextlib, dataclasses, typing, warnings
-from dataclasses import dataclass, field, asdict, fields
+import tempfile, warnings
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 import numpy as np, pandas as pd
 import torch
 from torch import nn
@@ -16,16 +16,13 @@ from fastcore.basics import patch
 from .core import *
 from .data import CityData
 from .dataset import CityDataset
-from .encoders import ImageEncoder, ModalityTokenizer, RegionFeatures, IMAGE_WEIGHTS
-from .extraction import extract_city_features
-from .poi_mobility import poi_count_features, mobility_features, POIWord2Vec
-from .location import LocationEncoder, LOCATION_WEIGHTS, location_features
+from .encoders import ImageEncoder, RegionFeatures
+from .poi_mobility import POIWord2Vec
 from .pairs import mobility_triplets, poi_triplets, POI_PAIR_FEATURES
-from .losses import InfoNCE, ReconstructionLoss, TripletLoss, fit_standardization, combine_losses
-from .fusion import TransformerFusion, AttentiveFusion, smf_views, masked_mean
-from .train import TrainConfig, train, save_checkpoint, load_checkpoint, read_checkpoint_state, gather_with_grad, dist_info
+from .losses import InfoNCE, TripletLoss, fit_standardization
+from .fusion import AttentiveFusion, masked_mean
+from .train import TrainConfig, train
 from .models import *
-from .models import _SavedOptimizer, _features_of
 
 # %% auto #0
 __all__ = ['MuseCLConfig', 'BranchEncoder', 'UnitInputs', 'TripletBatches', 'triplet_stage_loss', 'MuseCLFusion',

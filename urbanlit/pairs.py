@@ -82,11 +82,11 @@ def dense_similarity(x, # (N, d) feature vectors (mobility vectors or POI distri
     return similarity
 
 # %% ../nbs/05_pairs.ipynb #01a94769
-def _search_tensor(x, name:str="x")->torch.Tensor:
-    """`x` as a float32 tensor for distance search, with subnormal values (magnitude below 1.2e-38) set to 0. They move no
+def _search_tensor(arr:np.ndarray, # a 2-d array already checked by `_finite_array`
+                  )->torch.Tensor:
+    """`arr` as a float32 tensor for distance search, with subnormal values (magnitude below 1.2e-38) set to 0. They move no
     distance, but CPU matrix products slow down 30-100x on them: a Dirichlet sample of POI shares has 3 % of them. The
     caller's array is never changed (a float32 array is copied only when it holds subnormals)."""
-    arr = _finite_array(x, name, ndim=(2,))
     t = torch.as_tensor(arr, dtype=torch.float32)
     tiny, own = torch.finfo(torch.float32).tiny, arr.dtype != np.float32  # a float64 input was already copied by the cast
     for start in range(0, len(t), 65536):  # in blocks: the mask of a 1M-row array would itself take 250 MB
@@ -118,7 +118,7 @@ def k_nearest(x, # (N, d) feature vectors
               memory_budget:int=2**25, # floats per block of the distance matrix (2**25 floats = 128 MB)
              )->tuple[np.ndarray, np.ndarray]:
     "Exact k nearest (or farthest) units of every unit, self excluded, by blocked matrix products: (N, k) indices and distances, sorted."
-    x = _search_tensor(x)
+    x = _search_tensor(_finite_array(x, "x", ndim=(2,)))
     n = len(x)
     n_excluded = 0 if exclude is None else exclude.shape[1]
     _check_k(k, "k", n - 1 - n_excluded, "lower `k`, or pass more units")
@@ -167,7 +167,7 @@ def ivf_nearest(x, # (N, d) feature vectors
                 memory_budget:int=2**25, # floats per block of distances
                )->tuple[np.ndarray, np.ndarray]:
     "Approximate k nearest units of every unit (self excluded) by an inverted file of k-means cells: (N, k) indices and distances."
-    x = _search_tensor(x)
+    x = _search_tensor(_finite_array(x, "x", ndim=(2,)))
     n = len(x)
     _check_k(k, "k", n - 1, "lower `k`, or pass more units")
     n_lists = max(1, min(n, n_lists or int(round(math.sqrt(n)))))

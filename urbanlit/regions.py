@@ -16,7 +16,7 @@ from .core import *
 # %% auto #0
 __all__ = ['MAX_CELLS', 'check_resolution', 'check_cell', 'assign_points_to_cells', 'cell_polygon', 'regions_from_cells',
            'area_geometry', 'h3_tessellate', 'point_lonlat', 'h3_resolution_of', 'assign_points_to_regions',
-           'cell_neighbours', 'spatial_blocks', 'write_regions', 'read_points', 'tessellate_to_file']
+           'swapped_hits', 'cell_neighbours', 'spatial_blocks', 'write_regions', 'read_points', 'tessellate_to_file']
 
 # %% ../nbs/01_regions.ipynb #76af6f45
 def check_resolution(resolution:Any, # an H3 resolution
@@ -119,8 +119,7 @@ def h3_tessellate(area:Any, # shapely geometry, GeoDataFrame, GeoSeries or (min_
     held = pd.Index(assign_points_to_cells(lon, lat, resolution)).unique()
     kept = regions[regions.index.isin(held)]
     if len(kept) == 0:
-        swapped = len(lon) and np.abs(lon).max() <= 90 and pd.Index(assign_points_to_cells(lat, lon, resolution)).isin(regions.index).any()
-        hint = " (longitude and latitude look swapped)" if swapped else ""
+        hint = " (longitude and latitude look swapped)" if swapped_hits(lon, lat, regions) else ""
         raise UrbanlitInputError(f"none of the {len(lon):,} points lies in the {len(regions):,} cells of the area{hint}",
                                  "check that the points and the area are the same place, with longitude first")
     kept.attrs["empty_cells_dropped"] = len(regions) - len(kept)
@@ -164,6 +163,14 @@ def assign_points_to_regions(lon:Any, # longitudes in degrees, or an (N, 2) arra
     first = np.unique(point_idx, return_index=True)[1]  # a point on a shared border goes to one unit
     out[point_idx[first]] = regions.index.values[region_idx[first]]
     return out
+
+def swapped_hits(lon:np.ndarray, lat:np.ndarray, # point coordinates in degrees, as given
+                 regions:gpd.GeoDataFrame, # units indexed by region_id
+                )->int:
+    "How many points would lie in a unit with longitude and latitude swapped (0 when a longitude cannot be a latitude): the usual cause of points that miss every unit."
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    if len(lon) == 0 or (np.abs(lon) > 90).any(): return 0
+    return int(pd.notna(np.asarray(assign_points_to_regions(lat, lon, regions), dtype=object)).sum())
 
 # %% ../nbs/01_regions.ipynb #fa14d30b
 def cell_neighbours(cell:str, # an H3 cell id

@@ -4,12 +4,12 @@
 
 # %% ../nbs/14_reliability.ipynb #0974ef52
 from __future__ import annotations
-import os, sys, json, time, signal, socket, hashlib, shutil, subprocess, tempfile, threading, contextlib
+import os, json, time, socket, hashlib, shutil, contextlib
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Sequence
 import numpy as np
 import pandas as pd
-from .core import UrbanlitInputError, IMAGE_KINDS, atomic_path
+from .core import UrbanlitInputError, atomic_path
 
 # %% auto #0
 __all__ = ['EMBEDDINGS_KEY', 'OutputLocked', 'directory_lock', 'recover_interrupted_writes', 'export_embeddings',

@@ -4,10 +4,10 @@
 
 # %% ../nbs/08a_urbanfusion.ipynb #3f665046
 from __future__ import annotations
-import json, math, tempfile, contextlib, dataclasses, typing, warnings
-from dataclasses import dataclass, field, asdict, fields
+import math, tempfile, dataclasses, warnings
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 import numpy as np, pandas as pd
 import torch
 from torch import nn
@@ -15,17 +15,13 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from .core import *
 from .data import CityData
-from .dataset import CityDataset
-from .encoders import ImageEncoder, ModalityTokenizer, RegionFeatures, IMAGE_WEIGHTS
-from .extraction import extract_city_features
-from .poi_mobility import poi_count_features, mobility_features, POIWord2Vec
-from .location import LocationEncoder, LOCATION_WEIGHTS, location_features
-from .pairs import mobility_triplets, poi_triplets, POI_PAIR_FEATURES
-from .losses import InfoNCE, ReconstructionLoss, TripletLoss, fit_standardization, combine_losses
-from .fusion import TransformerFusion, AttentiveFusion, smf_views, masked_mean
+from .encoders import ModalityTokenizer, RegionFeatures
+from .location import LocationEncoder
+from .losses import InfoNCE, ReconstructionLoss, fit_standardization, combine_losses
+from .fusion import TransformerFusion, smf_views
 from .train import TrainConfig, train, save_checkpoint, load_checkpoint, read_checkpoint_state, gather_with_grad, dist_info
 from .models import *
-from .models import _SavedOptimizer, _features_of
+from .models import _SavedOptimizer
 
 # %% auto #0
 __all__ = ['OUTPUTS', 'SCHEDULES', 'UrbanFusionConfig', 'auto_schedule', 'UrbanFusionNet', 'UrbanFusionEnsemble',

@@ -4,14 +4,13 @@
 
 # %% ../../nbs/14a_reliability_harness.ipynb #62c344c9
 from __future__ import annotations
-import os, sys, json, time, signal, socket, hashlib, shutil, subprocess, tempfile, threading, contextlib
+import os, sys, json, time, signal, shutil, subprocess, tempfile, threading, contextlib
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
-from ..core import UrbanlitInputError, IMAGE_KINDS, atomic_path
+from ..core import UrbanlitInputError, IMAGE_KINDS
 from ..reliability import *
-from ..reliability import _embeddings_digest
 
 # %% auto #0
 __all__ = ['PIPELINE_STAGES', 'PIPELINE_MODALITIES', 'DAMAGE_KINDS', 'pipeline_config', 'reliability_pipeline', 'output_digests',
