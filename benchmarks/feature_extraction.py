@@ -20,23 +20,12 @@ medians, images/s and the ratio to the forward pass alone (> 1 means faster than
 """
 import argparse, shutil, statistics, sys, tempfile, time
 from pathlib import Path
-import numpy as np, pandas as pd, torch
+import numpy as np, torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import machine_note
-
-def make_images(root:Path, n_units:int, per_unit:int=4, seed:int=0)->pd.DataFrame:
-    "512 x 384 JPEGs of smooth random fields (a coarse noise grid upsampled), `per_unit` per unit."
-    rng, rows = np.random.default_rng(seed), []
-    (root/"images").mkdir(parents=True, exist_ok=True)
-    for u in range(n_units):
-        for h in range(per_unit):
-            coarse = Image.fromarray(rng.integers(0, 255, (12, 16, 3), dtype=np.uint8))
-            p = root/"images"/f"u{u:04d}_{h}.jpg"
-            coarse.resize((512, 384), Image.BICUBIC).save(p, quality=90)
-            rows.append((f"u{u:04d}", str(p)))
-    return pd.DataFrame(rows, columns=["region_id", "path"])
+from fixtures import smooth_jpegs
 
 def main(argv=None):
     from urbanlit.encoders import ImageEncoder
@@ -48,7 +37,7 @@ def main(argv=None):
     torch.set_num_threads(a.threads)
     tmp = Path(tempfile.mkdtemp())
     try:
-        images = make_images(tmp, a.units)
+        images = smooth_jpegs(tmp, a.units, per_unit=4)
         units = sorted(images.region_id.unique())
         torch.manual_seed(0)
         enc = ImageEncoder(a.backbone, input_size=224).eval().to(memory_format=torch.channels_last)

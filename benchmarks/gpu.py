@@ -23,6 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import machine_note
+from fixtures import cached_features, smooth_jpegs
 
 PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0, "L4": 121.0, "A10": 125.0, "RTX 4090": 165.0}  # dense, no sparsity
 
@@ -34,21 +35,13 @@ def peak_tflops(device)->float|None:
 
 def step_setup(units:int, batch:int, device):
     import torch
-    from urbanlit.encoders import RegionFeatures
-    from urbanlit.losses import fit_standardization
-    from urbanlit.urbanfusion import UrbanFusionConfig, UrbanFusionNet, FeatureTable
+    from urbanlit.urbanfusion import UrbanFusionConfig, UrbanFusionNet
     from urbanlit.train import TrainConfig, to_device
-    rng = np.random.default_rng(0)
-    ids = [f"u{i}" for i in range(units)]
-    feats = {"coords": RegionFeatures(np.column_stack([rng.uniform(8.4, 8.7, units), rng.uniform(47.3, 47.5, units)]), ids, np.ones(units, bool), name="coords")}
-    for m, d in {"poi": 244, "mobility": 48, "satellite": 512, "streetview": 512}.items():
-        avail = rng.random(units) > 0.1
-        feats[m] = RegionFeatures(rng.normal(size=(units, d)) * avail[:, None], ids, avail, name=m)
-    stats = fit_standardization({m: f.values for m, f in feats.items()}, {m: f.available for m, f in feats.items()})
+    feats, stats, table = cached_features(units)
     cfg = UrbanFusionConfig.paper(train=TrainConfig(epochs=1, batch_size=batch, progress=False, device=str(device)))
     torch.manual_seed(0)
     net = UrbanFusionNet(cfg, {m: f.values.shape[1] for m, f in feats.items()}, stats).to(device).train()
-    batch_data = to_device(FeatureTable(feats, list(feats)).get_batch(np.arange(batch)), device)
+    batch_data = to_device(table.get_batch(np.arange(batch)), device)
     return cfg, net, batch_data
 
 def run_steps(cfg, model, batch_data, device, steps:int):
@@ -89,17 +82,6 @@ def training(a, device)->dict:
     return {"units_per_s": a.batch / seconds, "step_ms": 1e3 * seconds, "tflops": flops / seconds / 1e12,
             "mfu": None if peak is None else flops / seconds / 1e12 / peak, "gflop_per_step": flops / 1e9}
 
-def make_images(root:Path, n:int)->"pd.DataFrame":
-    import pandas as pd
-    from PIL import Image
-    rng, rows = np.random.default_rng(0), []
-    (root/"img").mkdir(parents=True, exist_ok=True)
-    for i in range(n):
-        p = root/"img"/f"{i}.jpg"
-        Image.fromarray(rng.integers(0, 255, (12, 16, 3), dtype=np.uint8)).resize((512, 384), Image.BICUBIC).save(p, quality=90)
-        rows.append((f"u{i:05d}", str(p)))
-    return pd.DataFrame(rows, columns=["region_id", "path"])
-
 def extraction(a, device)->dict:
     import torch
     from PIL import Image
@@ -107,7 +89,7 @@ def extraction(a, device)->dict:
     from urbanlit.extraction import extract_image_features
     tmp = Path(tempfile.mkdtemp())
     try:
-        images = make_images(tmp, a.images)
+        images = smooth_jpegs(tmp, a.images)
         enc = ImageEncoder("efficientnet_lite0", pretrained="efficientnet_lite0.imagenet").eval().to(device).to(memory_format=torch.channels_last)
         batch = 256 if device.type == "cuda" else 64
         x = torch.stack([enc.transform(Image.open(p)) for p in images.path]).contiguous(memory_format=torch.channels_last)

@@ -22,20 +22,7 @@ import numpy as np, torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import machine_note
-
-def setup(units:int, seed:int=0):
-    from urbanlit.encoders import RegionFeatures
-    from urbanlit.losses import fit_standardization
-    from urbanlit.urbanfusion import FeatureTable
-    rng = np.random.default_rng(seed)
-    ids = [f"u{i}" for i in range(units)]
-    lonlat = np.column_stack([rng.uniform(8.4, 8.7, units), rng.uniform(47.3, 47.5, units)])
-    feats = {"coords": RegionFeatures(lonlat, ids, np.ones(units, bool), name="coords")}
-    for m, d in {"poi": 244, "mobility": 48, "satellite": 512, "streetview": 512}.items():
-        avail = rng.random(units) > 0.1
-        feats[m] = RegionFeatures(rng.normal(size=(units, d)) * avail[:, None], ids, avail, name=m)
-    stats = fit_standardization({m: f.values for m, f in feats.items()}, {m: f.available for m, f in feats.items()})
-    return feats, stats, FeatureTable(feats, list(feats))
+from fixtures import cached_features
 
 def configs(units:int, batch:int):
     from urbanlit.urbanfusion import UrbanFusionConfig
@@ -86,7 +73,7 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=7); p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    feats, stats, table = setup(args.units)
+    feats, stats, table = cached_features(args.units)
     rows = []
     for name, config in configs(args.units, args.batch).items():
         step_time(config, feats, stats, table, True, 1); step_time(config, feats, stats, table, False, 1)  # warm up

@@ -12,32 +12,21 @@ Writes benchmarks/results/train_throughput.md.
 import argparse, statistics, time, sys
 from pathlib import Path
 import numpy as np, torch
-from urbanlit.encoders import RegionFeatures
-from urbanlit.urbanfusion import UrbanFusionConfig, UrbanFusionNet, FeatureTable, urbanfusion_loss
-from urbanlit.losses import fit_standardization
+from urbanlit.urbanfusion import UrbanFusionConfig, UrbanFusionNet, urbanfusion_loss
 from urbanlit.train import TrainConfig, train, to_device
 from urbanlit.core import get_device
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import machine_note
+from fixtures import cached_features
 
 p = argparse.ArgumentParser()
 p.add_argument("--units", type=int, default=4096); p.add_argument("--batch", type=int, default=256)
 p.add_argument("--repeats", type=int, default=5); p.add_argument("--device", default=None)
 args = p.parse_args()
 device = get_device(args.device)
-rng = np.random.default_rng(0)
-ids = [f"u{i}" for i in range(args.units)]
-dims = {"poi": 244, "mobility": 48, "satellite": 512, "streetview": 512}
-lonlat = np.column_stack([rng.uniform(8.4, 8.7, args.units), rng.uniform(47.3, 47.5, args.units)])
-feats = {"coords": RegionFeatures(lonlat, ids, np.ones(args.units, bool), name="coords")}
-for m, d in dims.items():
-    avail = rng.random(args.units) > 0.1
-    feats[m] = RegionFeatures(rng.normal(size=(args.units, d)) * avail[:, None], ids, avail, name=m)
-mods = list(feats)
-stats = fit_standardization({m: f.values for m, f in feats.items()}, {m: f.available for m, f in feats.items()})
+feats, stats, table = cached_features(args.units)
 amp = device.type == "cuda"
 cfg = UrbanFusionConfig.paper(train=TrainConfig(epochs=1, batch_size=args.batch, progress=False, device=str(device), amp=amp))
-table = FeatureTable(feats, mods)
 steps = args.units // args.batch
 
 def loss_fn(model, batch, g): return urbanfusion_loss(model, batch, g, cfg.recon_weight)

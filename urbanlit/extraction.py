@@ -129,9 +129,14 @@ def _prepare_images(images, region_ids):
     order = np.argsort(pos, kind="stable")  # images grouped by unit, keeping each unit's order (e.g. headings)
     return pos[order], [paths[i] for i in order]
 
-def _seal(files:dict, name:str, shape:tuple, available:np.ndarray, fp:dict, description:str):
+def _cache_fingerprint(encoder:nn.Module, aggregate:str, ids:pd.Index, paths:list)->dict:
+    "What a feature cache was made from: the encoder, the aggregation, the units and the image list (stored in its sidecar)."
+    return {**encoder_fingerprint(encoder), "aggregate": aggregate, "units": _digest(*ids), "images": _digest(*paths)}
+
+def _seal(files:dict, name:str, shape:tuple, available:np.ndarray, fp:dict, description:str, encoder:nn.Module):
     "Write the availability mask and the checksummed sidecar that make `files['values']` a finished cache."
     save_npy_atomic(available, files["mask"])
+    description = description or f"{fp['aggregate']} of {type(encoder).__name__} features over each unit's images"
     side = feature_sidecar(name, shape, description, fp)
     side = {**side, "sha256": {"values": file_sha256(files["values"]), "mask": file_sha256(files["mask"])}}
     write_json({**side, "sidecar_sha256": _sidecar_digest(side)}, files["sidecar"])
@@ -188,7 +193,7 @@ def extract_image_features(encoder:nn.Module, # image encoder (an `ImageEncoder`
     first = np.concatenate([[0], np.cumsum(per_unit)])  # images of unit u are rows first[u]:first[u+1]
     files = feature_paths(root, name)
     prog_mask,prog_meta = files["values"].with_suffix(".progress.npy"),files["values"].with_suffix(".progress.json")
-    fp = {**encoder_fingerprint(encoder), "aggregate": aggregate, "units": _digest(*ids), "images": _digest(*paths)}
+    fp = _cache_fingerprint(encoder, aggregate, ids, paths)
 
     if overwrite:
         for p in (*files.values(), prog_mask, prog_meta): p.unlink(missing_ok=True)
@@ -249,7 +254,7 @@ def extract_image_features(encoder:nn.Module, # image encoder (an `ImageEncoder`
     if values is None: raise UrbanlitInputError(f"no unit has an image, so '{name}' has no feature size", "pass an image table with at least one image")
     shape = values.shape
     values.flush(); del values
-    _seal(files, name, shape, available, fp, description or f"{aggregate} of {type(encoder).__name__} features over each unit's images")
+    _seal(files, name, shape, available, fp, description, encoder)
     prog_meta.unlink(); prog_mask.unlink(missing_ok=True)
     return ExtractionResult(files["values"], np.load(files["values"], mmap_mode="r"), available, ids, n_computed, True)
 
@@ -285,15 +290,14 @@ def _extract_sharded(encoder, images, region_ids, root, name:str, rank:int, worl
             return ExtractionResult(files["values"], None, np.zeros(len(ids), bool), ids, 0, False)
         if rank == 0:
             _, paths = _prepare_images(images, ids)
-            aggregate = options.get("aggregate", "mean")
-            fp = {**encoder_fingerprint(encoder), "aggregate": aggregate, "units": _digest(*ids), "images": _digest(*paths)}
+            fp = _cache_fingerprint(encoder, options.get("aggregate", "mean"), ids, paths)
             parts = {r: verify_features(root, part(r)) for r in range(world) if feature_paths(root, part(r))["sidecar"].exists()}
             if not parts: raise UrbanlitInputError(f"no unit has an image, so '{name}' has no feature size", "pass an image table with at least one image")
             dim = next(iter(parts.values()))[0].shape[1]
             values, available = np.zeros((len(ids), dim), np.float32), np.zeros(len(ids), bool)
             for r, (v, m, _) in parts.items(): values[r::world], available[r::world] = v, m
             save_npy_atomic(values, files["values"])
-            _seal(files, name, values.shape, available, fp, options.get("description") or f"{aggregate} of {type(encoder).__name__} features over each unit's images")
+            _seal(files, name, values.shape, available, fp, options.get("description", ""), encoder)
             for r in parts:
                 for p in feature_paths(root, part(r)).values(): p.unlink(missing_ok=True)
         dist.barrier()
