@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse, json, os, resource, statistics, subprocess, sys, time
 from pathlib import Path
 import numpy as np
+from results import machine_note
 
 K_POS = K_NEG = 10
 DIM = 244
@@ -57,7 +58,8 @@ class DenseTopk:
     "The dense float32 baseline's result, shaped like a `TripletIndex` for `quality`."
     def __init__(self, x:np.ndarray):
         import torch
-        x = np.where(np.abs(x) < np.finfo(np.float32).tiny, 0, x).astype(np.float32)  # subnormals slow CPU matrix products 30x (as in urbanlit)
+        from urbanlit.pairs import NEGLIGIBLE
+        x = np.where(np.abs(x) < NEGLIGIBLE, 0, x).astype(np.float32)  # values whose products are subnormal slow CPU matrix products (zeroed as in urbanlit)
         xt = torch.as_tensor(x)
         sq = (xt*xt).sum(1)
         d2 = torch.addmm(sq[None, :] + sq[:, None], xt, xt.T, alpha=-2)  # squared distances, (N, N) float32
@@ -67,7 +69,36 @@ class DenseTopk:
         self.negatives = d2.topk(K_NEG, dim=1, largest=True).indices.numpy()
         self.anchors = np.arange(len(x))
 
-def run_case(method:str, n:int, repeats:int, n_probe:int)->dict:
+class FaissIVF:
+    """The kept library's answer: faiss `IndexIVFFlat` (√N lists, trained on 32 rows per list, as urbanlit's k-means) for
+    the positives, its `nprobe` calibrated like urbanlit's (the fewest probes whose recall on 512 random units, against
+    their exact neighbours, reaches 0.95), and urbanlit's `pool_farthest` for the negatives (faiss has no farthest search)."""
+    def __init__(self, x:np.ndarray, target:float=0.95, seed:int=0):
+        import faiss, torch
+        from urbanlit.pairs import pool_farthest, NEGLIGIBLE
+        x = np.ascontiguousarray(np.where(np.abs(x) < NEGLIGIBLE, 0, x), dtype=np.float32)
+        n = len(x); nlist = int(round(np.sqrt(n)))
+        rng = np.random.default_rng(seed)
+        index = faiss.IndexIVFFlat(faiss.IndexFlatL2(x.shape[1]), x.shape[1], nlist)
+        index.train(x[rng.choice(n, min(n, 32*nlist), replace=False)])
+        index.add(x)
+        anchors = rng.choice(n, 512, replace=False)
+        d = torch.cdist(torch.as_tensor(x[anchors]), torch.as_tensor(x)); d[torch.arange(512), torch.as_tensor(anchors)] = np.inf
+        exact = torch.topk(d, K_POS, dim=1, largest=False).indices.numpy(); del d
+        for nprobe in range(1, nlist + 1):
+            index.nprobe = nprobe
+            found = index.search(x[anchors], K_POS + 1)[1]
+            recall = np.mean([len(set(a) & set(b))/K_POS for a,b in zip(exact, found)])
+            if recall >= target: break
+        found = index.search(x, K_POS + 1)[1]
+        own = found == np.arange(n)[:, None]
+        keep = np.where(own.any(1, keepdims=True), ~own, np.arange(K_POS + 1)[None, :] < K_POS)  # drop self, else the last
+        self.positives = found[keep].reshape(n, K_POS)
+        self.negatives = pool_farthest(x, K_NEG, exclude=self.positives, seed=seed)[0]
+        self.anchors = np.arange(n)
+        self.search = {"n_probe": nprobe, "estimated_recall": float(recall)}
+
+def run_case(method:str, n:int, repeats:int, n_probe:int|None)->dict:
     "Time and peak memory of one case; runs inside a fresh subprocess."
     import torch
     from urbanlit.pairs import triplets_from_features
@@ -76,11 +107,13 @@ def run_case(method:str, n:int, repeats:int, n_probe:int)->dict:
     times = []
     for _ in range(repeats):
         t = time.perf_counter()
-        index = DenseTopk(x) if method == "dense_topk" else triplets_from_features(x, K_POS, K_NEG, method=method, n_probe=n_probe, seed=0)
+        index = DenseTopk(x) if method == "dense_topk" else FaissIVF(x) if method == "faiss" else triplets_from_features(x, K_POS, K_NEG, method=method, n_probe=n_probe, seed=0)
         times.append(time.perf_counter() - t)
     peak = rss_mb()
     q = quality(x, index, np.random.default_rng(1))
-    return {"method": method, "n": n, "n_probe": n_probe if method == "approximate" else None, "seconds": statistics.median(times),
+    search = getattr(index, "search", None) or {}
+    return {"method": method, "n": n, "n_probe": search.get("n_probe"), "auto": n_probe is None and method == "approximate",
+            "estimated_recall": search.get("estimated_recall"), "seconds": statistics.median(times),
             "repeats": repeats, "peak_mb": peak, "input_mb": x.nbytes/2**20, "extra_mb": peak - base, **q}
 
 def main():
@@ -88,21 +121,25 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--dense", type=int, nargs="*", default=[10_000, 20_000])
     parser.add_argument("--threads", type=int, default=None, help="torch threads per case (default: torch's choice)")
-    parser.add_argument("--case", nargs=4, help=argparse.SUPPRESS)  # method n repeats n_probe (internal)
+    parser.add_argument("--faiss", type=int, nargs="*", default=[100_000], help="sizes at which to run faiss IVF (if installed)")
+    parser.add_argument("--n-probe", type=int, nargs="*", default=[], help="also run the approximate search with these fixed n_probe values")
+    parser.add_argument("--case", nargs=4, help=argparse.SUPPRESS)  # method n repeats n_probe (internal; 0 = calibrated)
     args = parser.parse_args()
     if args.threads:
         import torch; torch.set_num_threads(args.threads)
     if args.case:
         method,n,repeats,n_probe = args.case
-        print(json.dumps(run_case(method, int(n), int(repeats), int(n_probe)))); return
-    cases = [("dense", n, 3 if n <= 10_000 else 1, 8) for n in args.dense] + [("dense_topk", n, 3, 8) for n in args.dense]
+        print(json.dumps(run_case(method, int(n), int(repeats), int(n_probe) or None))); return
+    cases = [("dense", n, 3 if n <= 10_000 else 1, 0) for n in args.dense] + [("dense_topk", n, 3, 0) for n in args.dense]
     for n in sorted(set(args.sizes) | set(args.dense)):
-        if n <= 20_000: cases.append(("exact", n, 3, 8))
-        else: cases.append(("approximate", n, 1 if n >= 500_000 else 3, 8))
-    if 100_000 in args.sizes: cases.append(("approximate", 100_000, 3, 32))
+        if n <= 20_000: cases.append(("exact", n, 3, 0))
+        else: cases += [("approximate", n, 1 if n >= 500_000 else 3, p) for p in [0, *args.n_probe]]
+    try: import faiss  # noqa: F401  (optional: the kept library the table compares with)
+    except ImportError: args.faiss = []; print("faiss is not installed: no faiss rows", file=sys.stderr)
+    cases += [("faiss", n, 1 if n >= 500_000 else 3, 0) for n in args.faiss]
     rows = []
     for method,n,repeats,n_probe in cases:
-        print(f"running {method} N={n} n_probe={n_probe} ...", file=sys.stderr, flush=True)
+        print(f"running {method} N={n} n_probe={n_probe or 'calibrated'} ...", file=sys.stderr, flush=True)
         threads = ["--threads", str(args.threads)] if args.threads else []
         t = time.perf_counter()
         out = subprocess.run([sys.executable, __file__, "--case", method, str(n), str(repeats), str(n_probe), *threads],
@@ -115,24 +152,28 @@ def main():
     for r in rows:
         if r["method"] in ("dense", "dense_topk") and "error" not in r and (r["n"] not in dense or r["seconds"] < dense[r["n"]]["seconds"]): dense[r["n"]] = r
     lines = [f"# Pair construction: POI-similarity triplets (k_pos = k_neg = {K_POS}, {DIM}-d distributions)", "",
-             f"Machine: {os.cpu_count()} CPU cores, torch threads = {args.threads or __import__('torch').get_num_threads()}, "
-             f"load average at the end {os.getloadavg()[0]:.1f} (the machine was shared with other jobs). "
+             f"`python benchmarks/pairs.py {' '.join(sys.argv[1:])}`".replace(" `", "`"), "",
+             f"Machine at the end: {machine_note()}; the faiss rows use faiss's own OpenMP threads (all cores). "
              "Time: median of the repeats (1 run at 1M). Peak = process ru_maxrss (includes Python, torch and the input); "
              "extra = peak minus the RSS after generating the input. Recall@10 and negative rank are measured on "
              f"{N_QUALITY} random anchors against exact distances to all N units (negative rank = share of units closer to the "
              "anchor than its closest chosen negative; 1.0 = farthest).", "",
-             "| method | N | n_probe | repeats | time (s) | speed-up vs the faster dense | peak RSS (MB) | extra over input (MB) | input (MB) | recall@10 | neg. rank mean | neg. rank min |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| method | N | n_probe | estimated recall (calibration sample) | repeats | time (s) | speed-up vs the faster dense | peak RSS (MB) | extra over input (MB) | input (MB) | recall@10 | neg. rank mean | neg. rank min |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        if "error" in r: lines.append(f"| {r['method']} | {r['n']:,} | | | failed: {r['error']} | | | | | | | |"); continue
+        if "error" in r: lines.append(f"| {r['method']} | {r['n']:,} | | | | failed: {r['error']} | | | | | | | |"); continue
         ratio = f"{dense[r['n']]['seconds']/r['seconds']:.1f}×" if r["n"] in dense else "n/a (dense does not fit)" if r["n"] > 20_000 else ""
-        name = {"dense_topk": "dense float32 + topk"}.get(r["method"], r["method"])
-        lines.append(f"| {name} | {r['n']:,} | {r['n_probe'] or ''} | {r['repeats']} | {r['seconds']:.2f} | {ratio} | {r['peak_mb']:,.0f} | "
+        name = {"dense_topk": "dense float32 + topk", "faiss": "faiss IVFFlat"}.get(r["method"], r["method"])
+        probe = f"{r['n_probe']} ({'calibrated' if r.get('auto') or r['method'] == 'faiss' else 'fixed'})" if r.get("n_probe") else ""
+        est = f"{r['estimated_recall']:.3f}" if r.get("estimated_recall") is not None else ""
+        lines.append(f"| {name} | {r['n']:,} | {probe} | {est} | {r['repeats']} | {r['seconds']:.2f} | {ratio} | {r['peak_mb']:,.0f} | "
                      f"{r['extra_mb']:,.0f} | {r['input_mb']:,.0f} | {r['recall']:.3f} | {r['neg_rank_mean']:.4f} | {r['neg_rank_min']:.4f} |")
     lines += ["", "Dense N×N at 100k would need 80 GB (float64) for the similarity matrix alone and is not run.",
               "`exact` = blocked matrix products with a running top-k (urbanlit.pairs.k_nearest); `approximate` = k-means "
-              "inverted file for the nearest (ivf_nearest, n_lists ≈ √N) and a random candidate pool of 1024 per block of "
-              "1024 anchors for the farthest (pool_farthest)."]
+              "inverted file for the nearest (ivf_nearest, n_lists ≈ √N, n_probe calibrated on 512 units to reach recall 0.95 "
+              "unless fixed) and a random candidate pool of 1024 per block of 1024 anchors for the farthest (pool_farthest). "
+              "`faiss IVFFlat`: see `FaissIVF` in this script (faiss probes cells per query, urbanlit per cell of queries, "
+              "which lets it scan a whole cell's queries with one matrix product)."]
     table = "\n".join(lines)
     print(table)
     out = Path(__file__).parent/"results"/"pairs.md"

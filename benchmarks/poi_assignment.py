@@ -1,14 +1,14 @@
-"""Benchmark: load one million POIs from GeoParquet and assign them to H3 cells.
+"""Benchmark: load one (and ten) million POIs from GeoParquet and assign them to H3 cells.
 
-urbanlit (`load_pois_geoparquet`, H3 fast path of `assign_points_to_regions`) against a straightforward
+urbanlit (`load_pois_geoparquet`, H3 fast path of `assign_points_to_regions`, cells by h3ronpy) against a straightforward
 geopandas spatial join (`gpd.read_parquet` + `gpd.sjoin(points, hexagons, predicate="within")`) on the same
 file, in the same run; median of several runs each. Prints a markdown table and writes
 `benchmarks/results/poi_assignment.md`.
 
-Usage: python benchmarks/poi_assignment.py [--points 1000000] [--repeats 3] [--resolution 9]
+Usage: python benchmarks/poi_assignment.py [--points 1000000 10000000] [--repeats 3] [--resolution 9]
 """
 from __future__ import annotations
-import argparse, platform, statistics, tempfile, time
+import argparse, os, platform, statistics, tempfile, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -52,41 +52,82 @@ def run_sjoin(path: Path, regions: gpd.GeoDataFrame) -> pd.Series:
 
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--points", type=int, default=1_000_000)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--resolution", type=int, default=9)
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "poi_assignment.md"))
-    args = ap.parse_args(argv)
+def peak_mb(method: str, path: Path, resolution: int) -> float:
+    "Peak resident memory (MB) of one run of `method` in a fresh process, above that process's memory after its imports."
+    import subprocess, json as _json
+    out = subprocess.run([sys.executable, __file__, "--memory-case", method, str(path), str(resolution)], capture_output=True, text=True, check=True)
+    return _json.loads(out.stdout.strip().splitlines()[-1])["extra_mb"]
 
-    regions = h3_tessellate(BBOX, args.resolution)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "pois.parquet"
-        make_points(args.points, path)
-        all_ours, all_base = [], []
-        for r in range(args.repeats):  # interleaved (and alternating which goes first), so a change of load hits both alike
-            for name in (("ours", "base") if r % 2 == 0 else ("base", "ours")):
-                t = time.perf_counter()
-                if name == "ours": pois = run_urbanlit(path, regions); all_ours.append(time.perf_counter() - t)
-                else: base = run_sjoin(path, regions); all_base.append(time.perf_counter() - t)
-        t_ours, t_base = statistics.median(all_ours), statistics.median(all_base)
 
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f: return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def memory_case(method: str, path: str, resolution: int) -> None:
+    "Peak resident memory of one run, sampled every 2 ms by a thread, above the resident memory just before it."
+    import json as _json, threading
+    regions = h3_tessellate(BBOX, resolution)
+    base, peak, running = _rss_mb(), [0.0], [True]
+    def watch():
+        while running[0]: peak[0] = max(peak[0], _rss_mb()); time.sleep(0.002)
+    watcher = threading.Thread(target=watch); watcher.start()
+    try: (run_urbanlit if method == "ours" else run_sjoin)(Path(path), regions)
+    finally: running[0] = False; watcher.join()
+    print(_json.dumps({"extra_mb": max(peak[0], _rss_mb()) - base}))
+
+
+def one_size(n: int, repeats: int, resolution: int, regions: gpd.GeoDataFrame, tmp: str) -> dict:
+    "Interleaved timings, peak memory and agreement of both methods on `n` points."
+    path = Path(tmp) / f"pois_{n}.parquet"
+    make_points(n, path)
+    all_ours, all_base = [], []
+    for r in range(repeats):  # interleaved (and alternating which goes first), so a change of load hits both alike
+        for name in (("ours", "base") if r % 2 == 0 else ("base", "ours")):
+            t = time.perf_counter()
+            if name == "ours": pois = run_urbanlit(path, regions); all_ours.append(time.perf_counter() - t)
+            else: base = run_sjoin(path, regions); all_base.append(time.perf_counter() - t)
     # Same answer? urbanlit keeps the POIs inside the cells (in file order); the join gives NaN outside.
     inside = base.notna().to_numpy()
     agree = (pois["region_id"].to_numpy() == base[inside].astype(str).to_numpy()).mean() if inside.sum() == len(pois) else float("nan")
-    rows = [("urbanlit `load_pois_geoparquet` (H3 index)", t_ours, all_ours),
-            ("geopandas `read_parquet` + `sjoin(within)`", t_base, all_base)]
-    lines = [f"# POI assignment: {args.points:,} POIs from GeoParquet to {len(regions):,} H3 cells (resolution {args.resolution})", "",
+    res = {"n": n, "ours": all_ours, "base": all_base, "inside_ours": len(pois), "inside_base": int(inside.sum()), "agree": agree,
+           "mem_ours": peak_mb("ours", path, resolution), "mem_base": peak_mb("base", path, resolution)}
+    path.unlink()
+    return res
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--points", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--resolution", type=int, default=9)
+    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "poi_assignment.md"))
+    ap.add_argument("--memory-case", nargs=3, help=argparse.SUPPRESS)  # method path resolution (internal)
+    args = ap.parse_args(argv)
+    if args.memory_case:
+        memory_case(args.memory_case[0], args.memory_case[1], int(args.memory_case[2])); return
+
+    regions = h3_tessellate(BBOX, args.resolution)
+    with tempfile.TemporaryDirectory() as tmp:
+        results = [one_size(n, args.repeats, args.resolution, regions, tmp) for n in args.points]
+    lines = [f"# POI assignment: POIs from GeoParquet to {len(regions):,} H3 cells (resolution {args.resolution})", "",
+             f"`python benchmarks/poi_assignment.py {' '.join(argv if argv is not None else sys.argv[1:])}`".replace(" `", "`"), "",
              f"Median of {args.repeats} runs each, same file, same machine ({platform.processor() or platform.machine()}, "
-             f"Python {platform.python_version()}, geopandas {gpd.__version__}), runs interleaved. Machine: {machine_note()} (at the end).", "",
-             "| method | median (s) | runs (s) | POIs/s | speed-up vs sjoin |", "|---|---|---|---|---|"]
-    for name, t, ts in rows:
-        lines.append(f"| {name} | {t:.2f} | {', '.join(f'{x:.2f}' for x in ts)} | {args.points / t:,.0f} | {t_base / t:.1f}x |")
-    lines += ["", f"POIs inside the cells: urbanlit {len(pois):,}, sjoin {int(inside.sum()):,}; "
-              f"same cell for {agree:.4%} of them (H3 cell edges are geodesic arcs, the polygons straight lines, "
-              "so points within centimetres of an edge may differ).", "",
-              f"Ratio (sjoin time / urbanlit time): **{t_base / t_ours:.1f}**"]
+             f"Python {platform.python_version()}, geopandas {gpd.__version__}), runs interleaved. Machine: {machine_note()} (at the end). "
+             "Peak memory: one more run of each in a fresh process, its resident memory sampled every 2 ms, peak minus the value just before the run.", "",
+             "| POIs | method | median (s) | runs (s) | POIs/s | speed-up vs sjoin | peak memory (MB) |", "|---:|---|---:|---|---:|---:|---:|"]
+    for r in results:
+        t_ours, t_base = statistics.median(r["ours"]), statistics.median(r["base"])
+        for name, t, ts, mem in (("urbanlit `load_pois_geoparquet` (h3ronpy cells)", t_ours, r["ours"], r["mem_ours"]),
+                                 ("geopandas `read_parquet` + `sjoin(within)`", t_base, r["base"], r["mem_base"])):
+            lines.append(f"| {r['n']:,} | {name} | {t:.2f} | {', '.join(f'{x:.2f}' for x in ts)} | {r['n'] / t:,.0f} | {t_base / t:.1f}x | {mem:,.0f} |")
+    lines.append("")
+    for r in results:
+        lines.append(f"At {r['n']:,} POIs: inside the cells urbanlit {r['inside_ours']:,}, sjoin {r['inside_base']:,}; same cell for {r['agree']:.4%} "
+                     "of them (H3 cell edges are geodesic arcs, the polygons straight lines, so points within centimetres of an edge may differ).")
+    lines.append("")
+    for r in results:
+        lines.append(f"Ratio at {r['n']:,} POIs (sjoin time / urbanlit time): **{statistics.median(r['base']) / statistics.median(r['ours']):.1f}**; "
+                     f"peak memory urbanlit / sjoin: **{r['mem_ours'] / r['mem_base']:.2f}**")
     text = "\n".join(lines) + "\n"
     print(text)
     out = Path(args.out)

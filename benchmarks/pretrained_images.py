@@ -120,7 +120,7 @@ def musecl_finetune(city, seeds:int, log=print)->dict:
 def satellite_probe(root:Path, seeds:int, uf_seeds:int, log=print)->pd.DataFrame:
     import torch
     from urbanlit.urbanfusion import UrbanFusion
-    from urbanlit.models import ImageFeatureConfig
+    from urbanlit.inputs import ImageFeatureConfig
     from urbanlit.location import location_features
     from urbanlit.train import TrainConfig
     city, labels = satellite_city(root)

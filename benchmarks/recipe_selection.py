@@ -46,7 +46,7 @@ def linear_cka(a:np.ndarray, b:np.ndarray)->float:
 
 def retention(model, city, embedding:pd.DataFrame)->float:
     "Mean over modalities of `input_retention`, each on the units that have the modality."
-    from urbanlit.models import modality_features
+    from urbanlit.inputs import modality_features
     from urbanlit.probes import input_retention
     feats = modality_features(city, model.net.modalities, count_transform=model.config.count_transform, progress=False)
     scores = []

@@ -119,13 +119,13 @@ def ablate_training(city:CityData, # the city to train on and probe
 def baselines(city:CityData, # the city
               width:int=64, # width of the PCA and random baselines (use the model's embedding width)
               modalities:Sequence[str]|None=None, # modalities to include (default: all with data)
-              image=None, # `models.ImageFeatureConfig` for image modalities (frozen encoder features)
+              image=None, # `inputs.ImageFeatureConfig` for image modalities (frozen encoder features)
               seed:int=0, # seed of the random baseline and PCA
               cache_dir:str|Path|None=None, # image feature cache (e.g. a fitted UrbanFusion's `feature_dir`); None: a temporary one
              )->dict[str, pd.DataFrame]:
     "Raw-feature, concatenated, PCA, coordinates-only and random embeddings of `city`'s units, by name."
     from sklearn.decomposition import PCA
-    from urbanlit.models import modality_features
+    from urbanlit.inputs import modality_features
     mods = list(modalities) if modalities is not None else [m for m, has in city.availability().any().items() if has]
     feats = modality_features(city, mods, image=image, progress=False, cache_dir=cache_dir)
     ids = city.region_ids

@@ -82,7 +82,7 @@ def model_config(name:str, preset:str="recommended", overrides:dict|None=None, s
     "The config of model `name` for a preset, with `overrides` (settings; nested mappings merged key by key) and pretrained `image_weights` for every image encoder."
     from urbanlit.urbanfusion import UrbanFusionConfig
     from urbanlit.musecl import MuseCLConfig
-    from urbanlit.models import ImageFeatureConfig
+    from urbanlit.inputs import ImageFeatureConfig
     from urbanlit.train import TrainConfig
     if name not in MODELS: raise UrbanlitInputError(f"unknown model {name!r}", f"use one of {list(MODELS)}")
     if preset not in PRESETS: raise UrbanlitInputError(f"unknown preset {preset!r}", f"use one of {list(PRESETS)}")

@@ -16,79 +16,9 @@ from .core import UrbanlitInputError, INDEX_NAME, optional_import, atomic_path, 
 from .data import IMAGENET_MEAN, IMAGENET_STD
 
 # %% auto #0
-__all__ = ['KNOWN_IMAGE_BACKBONES', 'IMAGE_WEIGHTS', 'feature_paths', 'save_npy_atomic', 'RegionFeatures', 'feature_sidecar',
-           'ImageEncoderConfig', 'read_state_dict', 'load_weights_strict', 'WeightsEntry', 'image_weights',
-           'shipped_file', 'weights_path', 'registry_state_dict', 'weights_table', 'ImageEncoder', 'ConvertMode',
-           'transform_from_config', 'ModalityTokenizer']
-
-# %% ../nbs/04_encoders.ipynb #b589ad03
-def feature_paths(root:str|Path, # a city directory (features live under `root/features`)
-                  name:str, # feature name
-                 )->dict[str, Path]:
-    "Paths of the values (`.npy`), availability mask (`.mask.npy`) and sidecar (`.json`) of feature `name` under `root`."
-    if not name or any(c in name for c in "/\\") or name.startswith("."):
-        raise UrbanlitInputError(f"feature name {name!r} is not a plain file name", "use letters, digits, '_' or '-'")
-    d = Path(root)/"features"
-    return {"values": d/f"{name}.npy", "mask": d/f"{name}.mask.npy", "sidecar": d/f"{name}.json"}
-
-def save_npy_atomic(array:np.ndarray, # array to write
-                    path:str|Path, # destination `.npy` file
-                   ):
-    "Write `array` to `path` with `np.save`, atomically."
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f: np.save(f, array)
-
-@dataclass
-class RegionFeatures:
-    "One vector per unit plus an availability mask; rows of unavailable units are zero."
-    values:np.ndarray # (N, d) float32 values, rows in `region_ids` order
-    region_ids:pd.Index # the units, in row order
-    available:np.ndarray # (N,) bool: False where the unit has no data for this modality
-    columns:list|None=None # names of the d columns (e.g. POI categories), or None
-    name:str="features" # name used for files and columns
-    config:dict=field(default_factory=dict) # how the values were made (encoder settings), saved in the sidecar
-
-    def __post_init__(self):
-        self.values = np.asarray(self.values, dtype=np.float32)
-        self.available = np.asarray(self.available, dtype=bool)
-        self.region_ids = pd.Index(self.region_ids, name=INDEX_NAME)
-        n = len(self.region_ids)
-        if self.values.ndim != 2 or self.values.shape[0] != n or self.available.shape != (n,):
-            raise UrbanlitInputError(f"RegionFeatures '{self.name}': values {self.values.shape} and mask {self.available.shape} do not match {n} units",
-                                     "pass (N, d) values and an (N,) mask in region order")
-        check_finite(self.values, self.name)
-        if self.values[~self.available].any():
-            raise UrbanlitInputError(f"RegionFeatures '{self.name}': units marked unavailable have non-zero rows", "zero the rows of unavailable units")
-
-    @property
-    def shape(self): return self.values.shape
-
-    def to_frame(self)->pd.DataFrame:
-        "Values as a DataFrame indexed by `region_id` (columns from `columns`, else `<name>_0..`)."
-        cols = self.columns if self.columns is not None else [f"{self.name}_{i}" for i in range(self.values.shape[1])]
-        return pd.DataFrame(self.values, index=self.region_ids, columns=cols)
-
-    def save(self, root:str|Path, # city directory; files go to `root/features/`
-             description:str="", # what the features are, for the sidecar
-            )->Path:
-        "Write `features/<name>.npy`, `.mask.npy` and the sidecar JSON (each atomically); returns the `.npy` path."
-        p = feature_paths(root, self.name)
-        save_npy_atomic(self.values, p["values"])
-        save_npy_atomic(self.available, p["mask"])
-        write_json(feature_sidecar(self.name, self.values.shape, description, self.config, self.columns), p["sidecar"])
-        return p["values"]
-
-def feature_sidecar(name:str, # feature name
-                    shape:tuple, # (N, d)
-                    description:str="", # free text
-                    config:dict|None=None, # how the features were made
-                    columns:list|None=None, # column names, if any
-                   )->dict:
-    "The sidecar JSON of a feature array, in the city format (`name`, `shape`, `dtype`, `description`, `available`)."
-    out = {"name": name, "shape": list(shape), "dtype": "float32", "description": description,
-           "available": f"{name}.mask.npy", "config": config or {}}
-    if columns is not None: out["columns"] = [str(c) for c in columns]
-    return out
+__all__ = ['KNOWN_IMAGE_BACKBONES', 'IMAGE_WEIGHTS', 'ImageEncoderConfig', 'read_state_dict', 'load_weights_strict',
+           'WeightsEntry', 'image_weights', 'shipped_file', 'weights_path', 'registry_state_dict', 'weights_table',
+           'ImageEncoder', 'ConvertMode', 'transform_from_config', 'ModalityTokenizer']
 
 # %% ../nbs/04_encoders.ipynb #589fa5e1
 KNOWN_IMAGE_BACKBONES = ("resnet18", "resnet50", "inception_v3", "vit_tiny_patch16_224", "vit_small_patch16_224",

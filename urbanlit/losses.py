@@ -14,7 +14,7 @@ from .core import UrbanlitInputError
 
 # %% auto #0
 __all__ = ['TRIPLET_DISTANCES', 'triplet_cosine_loss', 'triplet_euclidean_loss', 'TripletLoss', 'info_nce', 'InfoNCE',
-           'fit_standardization', 'reconstruction_loss', 'ReconstructionLoss', 'combine_losses']
+           'reconstruction_loss', 'ReconstructionLoss', 'combine_losses']
 
 # %% ../nbs/06_losses.ipynb #7d228622
 def _check_embeddings(name:str, x, dim:int|None=None, rows:int|None=None)->Tensor:
@@ -160,26 +160,6 @@ class InfoNCE(nn.Module):
                         symmetric=self.symmetric, max_scale=self.max_scale)
 
 # %% ../nbs/06_losses.ipynb #1696f9d4
-def fit_standardization(features:Mapping[str, np.ndarray|Tensor], # modality name -> (N, d) features
-                        masks:Mapping[str, np.ndarray|Tensor]|None=None, # modality name -> (N,) bool availability
-                        eps:float=1e-8, # standard deviations below this become 1
-                       )->dict[str, tuple[Tensor, Tensor]]:
-    "Per-feature mean and standard deviation of each modality over its available units."
-    stats = {}
-    for name,x in features.items():
-        x = torch.as_tensor(np.array(x, dtype=np.float64) if not isinstance(x, Tensor) else x, dtype=torch.float64)  # a copy: memory-mapped features are read-only
-        if x.ndim != 2: raise UrbanlitInputError(f"`features['{name}']` has shape {tuple(x.shape)}; expected (N, d)", "pass one row per unit")
-        keep = torch.ones(len(x), dtype=torch.bool) if masks is None or name not in masks else torch.as_tensor(masks[name], dtype=torch.bool)
-        if keep.shape != (len(x),):
-            raise UrbanlitInputError(f"`masks['{name}']` has shape {tuple(keep.shape)}; expected ({len(x)},)", "pass one bool per row of the features")
-        rows = x[keep]
-        if len(rows) == 0: raise UrbanlitInputError(f"modality '{name}' has no available unit to fit statistics on", "drop it or pass units that have it")
-        if not bool(torch.isfinite(rows).all()):
-            raise UrbanlitInputError(f"`features['{name}']` has NaN or infinite values in available rows", "mark those units unavailable in `masks` or fill the values")
-        mean,std = rows.mean(0),rows.std(0, unbiased=False)
-        stats[name] = (mean.float(), torch.where(std < eps, torch.ones_like(std), std).float())
-    return stats
-
 def _modality_mask(mask, name:str, index:int, batch:int, modalities, device)->Tensor:
     "(B,) availability of one modality from a dict, or from a (B, M) tensor whose columns follow `modalities`."
     if mask is None: return torch.ones(batch, dtype=torch.bool, device=device)

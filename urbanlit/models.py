@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_models.ipynb #46a98bb6
 from __future__ import annotations
-import json, tempfile, contextlib, dataclasses, typing, warnings
+import json, dataclasses, typing, warnings
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 from typing import Sequence
@@ -12,106 +12,10 @@ import numpy as np, pandas as pd
 import torch
 from .core import *
 from .data import CityData
-from .encoders import ImageEncoder, RegionFeatures, IMAGE_WEIGHTS
-from .extraction import extract_city_features
-from .poi_mobility import poi_count_features, mobility_features
-from .location import LOCATION_WEIGHTS, location_features
 
 # %% auto #0
-__all__ = ['COUNT_TRANSFORMS', 'LOCATION_ENCODERS', 'ImageFeatureConfig', 'is_count_matrix', 'check_location_encoder',
-           'modality_features', 'JSONConfig', 'merge_settings', 'config_differences', 'check_city', 'as_modality_list',
-           'embedding_frame', 'city_fingerprint', 'ModelAPI']
-
-# %% ../nbs/08_models.ipynb #2be00c17
-@dataclass
-class ImageFeatureConfig:
-    "The frozen image encoder used for image modalities."
-    backbone:str|None=None # timm name; None = the registry weights' architecture, or resnet18 without weights
-    weights:str|None=None # None (random init), a registry name ("efficientnet_lite0.imagenet"), a local weights file, "hub", "timm:<name>"
-    image_size:int|None=None # input side; None = the weights' (or backbone's) pretrained size
-    batch_size:int=64 # images per batch during extraction
-    seed:int=0 # initialisation seed when `weights` is None, so fit and transform use the same random encoder
-
-    def __post_init__(self):
-        entry = IMAGE_WEIGHTS.get(str(self.weights)) if self.weights is not None else None
-        if self.backbone is None: self.backbone = entry.architecture if entry else "resnet18"
-        elif entry is not None and self.backbone != entry.architecture:
-            raise UrbanlitInputError(f"image weights {self.weights!r} are for {entry.architecture}, `backbone` is {self.backbone!r}",
-                                     f"drop `backbone` (or pass backbone={entry.architecture!r})")
-
-COUNT_TRANSFORMS = ("log1p", "none")  # how UrbanFusion reads count vectors (a vector modality whose values are all non-negative integers)
-
-def is_count_matrix(values:np.ndarray)->bool:
-    "True when every finite value is a non-negative integer: POI, land-use or trip counts."
-    v = np.asarray(values, np.float64)
-    v = v[np.isfinite(v)]
-    return bool(len(v)) and bool((v >= 0).all() and (v == np.round(v)).all())
-
-LOCATION_ENCODERS = ("rff",) + tuple(LOCATION_WEIGHTS)  # "rff": urbanlit's trainable encoder; the others frozen pretrained ones
-
-def check_location_encoder(value:str)->str:
-    "`value` if it names a location encoder (or a local GeoCLIP-layout weights file), else an error listing them."
-    if value in LOCATION_ENCODERS or Path(str(value)).is_file(): return value
-    raise UrbanlitInputError(f"`location_encoder` is {value!r}", f"use one of {LOCATION_ENCODERS} or the path of a GeoCLIP-layout weights file")
-
-def _features_of(city:CityData, name:str, poi_categories:list|None=None, image:ImageFeatureConfig|None=None,
-                 cache_dir:str|Path|None=None, progress:bool=True, count_transform:str="log1p", location_encoder:str="rff")->RegionFeatures:
-    kind = city.modalities[name]
-    ids = city.region_ids
-    if kind == "coords":
-        lonlat = city.coords()
-        available = np.isfinite(lonlat).all(1)
-        if location_encoder == "rff": return RegionFeatures(np.where(available[:, None], lonlat, 0.0), ids, available, ["lon", "lat"], name)
-        feats = location_features(lonlat[available], weights=location_encoder)  # a frozen pretrained encoder, computed once
-        values = np.zeros((len(ids), feats.shape[1]), np.float32); values[available] = feats
-        return RegionFeatures(values, ids, available, None, name, {"location_encoder": str(location_encoder)})
-    if kind == "poi": return poi_count_features(city, transform="log1p", categories=poi_categories, name=name)
-    if kind == "mobility":  # where trips go and come from, not only how many (unit-length distributions + log totals)
-        f = mobility_features(city, kind="destinations", name=name)
-        if "hour" not in city.mobility.columns: return f
-        flows = city.flows(by_hour=True)  # an hourly OD table adds the log hourly out / in profile
-        hourly = [c for c in flows.columns if "_h" in c]
-        values = np.hstack([f.values, np.where(f.available[:, None], np.log1p(flows[hourly].to_numpy(float)), 0.0)])
-        return RegionFeatures(values, ids, f.available, f.columns + [f"log1p_{c}" for c in hourly], name, f.config)
-    if kind == "vector":
-        values, mask = city.feature(name), city.feature_masks.get(name)
-        available = np.ones(len(ids), bool) if mask is None else np.asarray(mask, bool)
-        values = np.where(available[:, None], np.nan_to_num(values), 0.0)
-        counts = count_transform == "log1p" and is_count_matrix(values[available])
-        return RegionFeatures(np.log1p(values) if counts else values, ids, available, None, name, {"log1p": counts})
-    image = image or ImageFeatureConfig()
-    if image.weights is None:
-        warnings.warn(f"image modality {name!r} goes through a randomly initialised {image.backbone}: its features carry no pretrained "
-                      "knowledge. Use pretrained weights: UrbanFusion(image=ImageFeatureConfig(weights='efficientnet_lite0.imagenet')) (ImageNet "
-                      "EfficientNet-Lite0, installed with urbanlit), or weights=PATH for a local file",
-                      UserWarning, stacklevel=3)
-    with torch.random.fork_rng():
-        torch.manual_seed(image.seed)
-        encoder = ImageEncoder(image.backbone, pretrained=image.weights, input_size=image.image_size)
-    if cache_dir is None: raise UrbanlitInputError(f"image modality {name!r} needs a feature cache directory", "pass `cache_dir`")
-    result = extract_city_features(city, name, encoder, root=Path(cache_dir), batch_size=image.batch_size, progress=progress)
-    return RegionFeatures(np.array(result.values), ids, result.available, None, name, {"backbone": image.backbone, "weights": image.weights})
-
-def modality_features(city:CityData, # the city
-                      modalities:Sequence[str]|None=None, # names of its modalities (default: all)
-                      poi_categories:list|None=None, # fix the POI columns (e.g. a trained model's)
-                      image:ImageFeatureConfig|None=None, # frozen image encoder for image modalities
-                      cache_dir:str|Path|None=None, # where image features are cached (resumable); default a temporary directory, removed on return
-                      progress:bool=True, # progress bars during image feature extraction
-                      count_transform:str="log1p", # count vectors (non-negative integers) enter as log1p ("none": as they are)
-                      location_encoder:str="rff", # coordinates: (lon, lat) for the trainable "rff" encoder, or a frozen pretrained encoder's features ("geoclip")
-                     )->dict[str, RegionFeatures]:
-    "One `RegionFeatures` (values + availability) per modality of `city`."
-    known = city.modalities
-    modalities = list(known) if modalities is None else list(modalities)
-    unknown = [m for m in modalities if m not in known]
-    if unknown: raise UrbanlitInputError(f"modality {unknown[0]!r} is not in city {city.name!r}", f"use some of {list(known)}")
-    if count_transform not in COUNT_TRANSFORMS: raise UrbanlitInputError(f"`count_transform` is {count_transform!r}", f"use one of {COUNT_TRANSFORMS}")
-    check_location_encoder(location_encoder)
-    with contextlib.ExitStack() as scratch:  # image features are extracted into a cache; without one, a temporary directory removed on return
-        if cache_dir is None and any(known[m] in IMAGE_KINDS for m in modalities):
-            cache_dir = scratch.enter_context(tempfile.TemporaryDirectory(prefix="urbanlit-features-"))
-        return {m: _features_of(city, m, poi_categories, image, cache_dir, progress, count_transform, location_encoder) for m in modalities}
+__all__ = ['JSONConfig', 'merge_settings', 'config_differences', 'check_city', 'as_modality_list', 'embedding_frame',
+           'city_fingerprint', 'ModelAPI']
 
 # %% ../nbs/08_models.ipynb #0250a444
 class JSONConfig:

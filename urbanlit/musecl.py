@@ -14,14 +14,15 @@ from torch import nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 from .core import *
-from .data import CityData
+from .data import CityData, RegionFeatures
 from .dataset import CityDataset
-from .encoders import ImageEncoder, RegionFeatures
+from .encoders import ImageEncoder
 from .poi_mobility import POIWord2Vec
 from .pairs import mobility_triplets, poi_triplets, POI_PAIR_FEATURES
-from .losses import InfoNCE, TripletLoss, fit_standardization
+from .losses import InfoNCE, TripletLoss
 from .fusion import AttentiveFusion, masked_mean
 from .train import TrainConfig, train
+from .inputs import *
 from .models import *
 
 # %% auto #0

@@ -12,10 +12,10 @@ import torch
 from .core import UrbanlitInputError, MAX_DENSE_UNITS, as_lonlat
 
 # %% auto #0
-__all__ = ['NEGATIVE_SCHEMES', 'POI_PAIR_FEATURES', 'EARTH_RADIUS_KM', 'mobility_vectors', 'poi_distributions',
+__all__ = ['NEGLIGIBLE', 'NEGATIVE_SCHEMES', 'POI_PAIR_FEATURES', 'EARTH_RADIUS_KM', 'mobility_vectors', 'poi_distributions',
            'inverse_distance_similarity', 'dense_similarity', 'k_nearest', 'ivf_nearest', 'pool_farthest',
-           'TripletIndex', 'triplets_from_features', 'mobility_triplets', 'poi_triplets', 'unit_vectors',
-           'haversine_km', 'distance_triplets']
+           'nearest_units', 'TripletIndex', 'triplets_from_features', 'mobility_triplets', 'poi_triplets',
+           'unit_vectors', 'haversine_km', 'distance_triplets']
 
 # %% ../nbs/05_pairs.ipynb #a2e14141
 def _finite_array(x, name:str, ndim:tuple=(1, 2), nonnegative:bool=False)->np.ndarray:
@@ -28,12 +28,13 @@ def _finite_array(x, name:str, ndim:tuple=(1, 2), nonnegative:bool=False)->np.nd
     if arr.ndim not in ndim:
         raise UrbanlitInputError(f"`{name}` has shape {arr.shape}; expected {' or '.join(f'{d}-d' for d in ndim)}",
                                  f"pass `{name}` with one row per unit")
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        row = int(np.flatnonzero(bad.reshape(len(arr), -1).any(1))[0])
-        raise UrbanlitInputError(f"`{name}` has {int(bad.sum())} NaN or infinite value(s), first in row {row}",
-                                 f"fill them (e.g. with 0 for counts) or drop those units before passing `{name}`")
-    if nonnegative and (arr < 0).any():
+    if not np.isfinite(arr.sum(dtype=np.float64)):  # a finite sum means every value is finite: no N×d mask for clean input
+        bad = ~np.isfinite(arr)
+        if bad.any():  # (a sum can also overflow to inf from finite values)
+            row = int(np.flatnonzero(bad.reshape(len(arr), -1).any(1))[0])
+            raise UrbanlitInputError(f"`{name}` has {int(bad.sum())} NaN or infinite value(s), first in row {row}",
+                                     f"fill them (e.g. with 0 for counts) or drop those units before passing `{name}`")
+    if nonnegative and arr.size and arr.min() < 0:
         row = int(np.flatnonzero((arr < 0).reshape(len(arr), -1).any(1))[0])
         raise UrbanlitInputError(f"`{name}` has negative counts, first in row {row}", f"pass counts >= 0 in `{name}`")
     return arr
@@ -82,15 +83,18 @@ def dense_similarity(x, # (N, d) feature vectors (mobility vectors or POI distri
     return similarity
 
 # %% ../nbs/05_pairs.ipynb #01a94769
+NEGLIGIBLE = math.sqrt(torch.finfo(torch.float32).tiny)  # 1.08e-19: below it a value's square, or its product with another such value, is subnormal
+
 def _search_tensor(arr:np.ndarray, # a 2-d array already checked by `_finite_array`
                   )->torch.Tensor:
-    """`arr` as a float32 tensor for distance search, with subnormal values (magnitude below 1.2e-38) set to 0. They move no
-    distance, but CPU matrix products slow down 30-100x on them: a Dirichlet sample of POI shares has 3 % of them. The
-    caller's array is never changed (a float32 array is copied only when it holds subnormals)."""
+    """`arr` as a float32 tensor for exact distance search, with values of magnitude below `NEGLIGIBLE` (1.08e-19) set to 0.
+    They move a squared distance by less than 1e-18, but a product of two of them is subnormal, and CPU matrix products
+    slow down 2-100x on subnormal inputs and products: a Dirichlet sample of POI shares has 3 % subnormal entries and
+    29 % below 1e-19. The caller's array is never changed (a float32 array is copied only when it holds such values)."""
     t = torch.as_tensor(arr, dtype=torch.float32)
-    tiny, own = torch.finfo(torch.float32).tiny, arr.dtype != np.float32  # a float64 input was already copied by the cast
+    own = arr.dtype != np.float32  # a float64 input was already copied by the cast
     for start in range(0, len(t), 65536):  # in blocks: the mask of a 1M-row array would itself take 250 MB
-        small = (t[start:start + 65536] != 0) & (t[start:start + 65536].abs() < tiny)
+        small = (t[start:start + 65536] != 0) & (t[start:start + 65536].abs() < NEGLIGIBLE)
         if bool(small.any()):
             if not own: t, own = t.clone(), True
             t[start:start + 65536][small] = 0
@@ -141,10 +145,26 @@ def k_nearest(x, # (N, d) feature vectors
     return indices, distances
 
 # %% ../nbs/05_pairs.ipynb #28d7ee5f
+def _search_view(arr:np.ndarray, # a 2-d array already checked by `_finite_array`
+                )->torch.Tensor:
+    "`arr` as a tensor that shares its memory (no copy of a C-ordered array): the approximate searches gather and clean rows block by block."
+    return torch.as_tensor(np.ascontiguousarray(arr))
+
+def _take(x:torch.Tensor, # a search view (any float dtype)
+          rows:torch.Tensor|slice, # row positions, or a slice of rows
+         )->torch.Tensor:
+    "Rows of `x` as a new float32 tensor with the negligible values `_search_tensor` removes set to zero."
+    t = x[rows].to(torch.float32, copy=True)
+    return t.masked_fill_(t.abs() < NEGLIGIBLE, 0)
+
+def _blocks(n:int, block:int=65536): return (slice(i, min(n, i + block)) for i in range(0, n, block))
+
+def _squared_norms(x:torch.Tensor)->torch.Tensor: return torch.cat([(b*b).sum(1) for b in (_take(x, s) for s in _blocks(len(x)))])
+
 def _kmeans(x:torch.Tensor, n_clusters:int, generator:np.random.Generator, iters:int=8, sample:int=32)->torch.Tensor:
     "Centroids of k-means (Lloyd) fitted on at most `sample * n_clusters` random rows of `x`."
     rows = generator.choice(len(x), size=min(len(x), sample*n_clusters), replace=False)
-    data = x[torch.as_tensor(rows)]
+    data = _take(x, torch.as_tensor(rows))
     centroids = data[torch.as_tensor(generator.choice(len(data), n_clusters, replace=False))].clone()
     for _ in range(iters):
         assign = _assign(data, centroids)
@@ -154,32 +174,71 @@ def _kmeans(x:torch.Tensor, n_clusters:int, generator:np.random.Generator, iters
         centroids[filled] = sums[filled]/counts[filled, None]
     return centroids
 
-def _assign(x:torch.Tensor, centroids:torch.Tensor, block:int=65536)->torch.Tensor:
+def _assign(x:torch.Tensor, centroids:torch.Tensor)->torch.Tensor:
     "Index of the nearest centroid of every row, in blocks."
     csq = (centroids*centroids).sum(1)
-    return torch.cat([_row_distances(x[i:i+block], centroids, csq).argmin(1) for i in range(0, len(x), block)])
+    return torch.cat([_row_distances(_take(x, s), centroids, csq).argmin(1) for s in _blocks(len(x))])
+
+def _exact_sample(x:torch.Tensor, sq:torch.Tensor, anchors:np.ndarray, k:int)->torch.Tensor:
+    "(A, k) exact nearest units of the `anchors` rows among all rows (self excluded), keeping only a running top k per block."
+    a = torch.as_tensor(anchors)
+    q = _take(x, a)
+    best_v,best_i = torch.full((len(a), k), math.inf),torch.zeros((len(a), k), dtype=torch.int64)
+    for s in _blocks(len(x)):
+        d = _row_distances(q, _take(x, s), sq[s])
+        own = (a >= s.start) & (a < s.stop)
+        d[own.nonzero()[:, 0], a[own] - s.start] = math.inf
+        v,i = torch.topk(d, min(k, d.shape[1]), dim=1, largest=False)
+        v,i = torch.cat([best_v, v], 1),torch.cat([best_i, i + s.start], 1)
+        best_v,pos = torch.topk(v, k, dim=1, largest=False)
+        best_i = i.gather(1, pos)
+    return best_i
+
+def _probes_for_recall(true_cells:torch.Tensor, # (A, k) cell of each exact neighbour of A sampled anchors
+                       anchor_cells:torch.Tensor, # (A,) cell of each anchor
+                       cell_order:torch.Tensor, # (L, L) each cell's cells, nearest first
+                       target:float, # recall to reach
+                      )->tuple[int, float]:
+    "Fewest probed cells whose expected recall on the sample reaches `target`, and that recall."
+    n_lists = len(cell_order)
+    rank = torch.empty((len(anchor_cells), n_lists), dtype=torch.int64)
+    rank.scatter_(1, cell_order[anchor_cells], torch.arange(n_lists).expand(len(anchor_cells), -1))
+    needed = rank.gather(1, true_cells)  # how many cells must be probed to reach each true neighbour
+    recall = torch.bincount(needed.ravel(), minlength=n_lists).cumsum(0).double()/needed.numel()
+    n_probe = int(torch.nonzero(recall >= target - 1e-9)[0, 0]) + 1
+    return n_probe, float(recall[n_probe - 1])
 
 def ivf_nearest(x, # (N, d) feature vectors
                 k:int, # neighbours per unit
                 n_lists:int|None=None, # number of k-means cells; None: about sqrt(N)
-                n_probe:int=8, # cells searched per query cell; n_probe = n_lists is exact
-                seed:int=0, # seed of the k-means sample and initialisation
+                n_probe:int|None=None, # cells searched per query cell (n_lists: exact); None: the fewest that reach `target_recall`
+                target_recall:float=0.95, # recall@k that `n_probe=None` aims for, estimated on `check_units` units
+                check_units:int=512, # units whose exact neighbours calibrate `n_probe` (and estimate the recall)
+                seed:int=0, # seed of the k-means sample and initialisation, and of the calibration sample
                 memory_budget:int=2**25, # floats per block of distances
+                info:dict|None=None, # if given, filled with n_lists, n_probe and estimated_recall
                )->tuple[np.ndarray, np.ndarray]:
     "Approximate k nearest units of every unit (self excluded) by an inverted file of k-means cells: (N, k) indices and distances."
-    x = _search_tensor(_finite_array(x, "x", ndim=(2,)))
+    x = _search_view(_finite_array(x, "x", ndim=(2,)))
     n = len(x)
     _check_k(k, "k", n - 1, "lower `k`, or pass more units")
+    if not 0 < target_recall <= 1: raise UrbanlitInputError(f"`target_recall` is {target_recall!r}", "pass a share in (0, 1], e.g. 0.95")
     n_lists = max(1, min(n, n_lists or int(round(math.sqrt(n)))))
-    n_probe = max(1, min(n_probe, n_lists))
-    centroids = _kmeans(x, n_lists, np.random.default_rng(seed))
-    assign = _assign(x, centroids)
+    rng = np.random.default_rng(seed)
+    centroids = _kmeans(x, n_lists, rng)
+    assign,sq = _assign(x, centroids),_squared_norms(x)
     order = torch.argsort(assign, stable=True)
     sizes = torch.bincount(assign, minlength=n_lists)
     starts = torch.cumsum(sizes, 0) - sizes
     cell_order = torch.argsort(_row_distances(centroids, centroids), dim=1)  # each cell's cells, nearest first
+    estimated = None
+    if n_probe is None:
+        anchors = rng.choice(n, size=min(n, check_units), replace=False)
+        n_probe,estimated = _probes_for_recall(assign[_exact_sample(x, sq, anchors, k)], assign[torch.as_tensor(anchors)],
+                                               cell_order, target_recall)
+    n_probe = max(1, min(n_probe, n_lists))
+    if info is not None: info.update(n_lists=n_lists, n_probe=n_probe, estimated_recall=estimated)
     members = lambda c: order[starts[c]:starts[c] + sizes[c]]
-    sq = (x*x).sum(1)
     indices,distances = np.empty((n, k), np.int64),np.empty((n, k), np.float32)
     for cell in range(n_lists):
         queries = members(cell)
@@ -191,11 +250,11 @@ def ivf_nearest(x, # (N, d) feature vectors
             if total > k: break
             probed.append(extra); total += int(sizes[extra])
         candidates = torch.cat([members(c) for c in probed])
-        cand_x,cand_sq = x[candidates],sq[candidates]
+        cand_x,cand_sq = _take(x, candidates),sq[candidates]
         block = max(1, memory_budget//len(candidates))
         for i in range(0, len(queries), block):
             q = queries[i:i+block]
-            query_x = x[q]
+            query_x = cand_x[i:i + len(q)]
             d = _row_distances(query_x, cand_x, cand_sq)
             d[torch.arange(len(q)), torch.arange(i, i + len(q))] = math.inf
             values,idx = torch.topk(d, k, dim=1, largest=False, sorted=True)
@@ -215,8 +274,7 @@ def pool_farthest(x, # (N, d) feature vectors
     n_excluded = 0 if exclude is None else exclude.shape[1]
     if pool_size >= n: return k_nearest(x_np, k, farthest=True, exclude=exclude)
     _check_k(k, "k", min(n, pool_size) - 1 - n_excluded, "lower `k`, or raise `pool_size`")
-    x = _search_tensor(x_np)
-    sq = (x*x).sum(1)
+    x = _search_view(x_np)
     rng = np.random.default_rng(seed)
     position = np.full(n, -1, np.int64)  # position of a unit in the current pool
     indices,distances = np.empty((n, k), np.int64),np.empty((n, k), np.float32)
@@ -224,8 +282,8 @@ def pool_farthest(x, # (N, d) feature vectors
         rows = np.arange(start, min(n, start + block_rows))
         pool = rng.choice(n, size=pool_size, replace=False)
         position[pool] = np.arange(pool_size)
-        query_x = x[torch.as_tensor(rows)]
-        d = _row_distances(query_x, x[torch.as_tensor(pool)], sq[torch.as_tensor(pool)])
+        query_x = _take(x, slice(start, start + len(rows)))
+        d = _row_distances(query_x, _take(x, torch.as_tensor(pool)))
         banned = rows[:, None] if exclude is None else np.concatenate([rows[:, None], exclude[rows]], axis=1)
         at = np.where(banned >= 0, position[np.maximum(banned, 0)], -1)
         r = np.broadcast_to(np.arange(len(rows))[:, None], at.shape)
@@ -235,6 +293,20 @@ def pool_farthest(x, # (N, d) feature vectors
         indices[rows],distances[rows] = pool[idx.numpy()],_to_distance(values, query_x)
         position[pool] = -1
     return indices, distances
+
+# %% ../nbs/05_pairs.ipynb #1d496000
+def nearest_units(x, # (N, d) feature vectors
+                  k:int, # neighbours per unit
+                  exact_max_units:int=MAX_DENSE_UNITS, # exact search up to this many units, the calibrated inverted file beyond
+                  target_recall:float=0.95, # recall@k the approximate search aims for
+                  seed:int=0, # seed of the approximate search
+                  info:dict|None=None, # if given, filled with `method` and, when approximate, `ivf_nearest`'s n_lists, n_probe, estimated_recall
+                 )->np.ndarray:
+    "The (N, k) indices of each unit's k nearest other units, nearest first: exact for small N, approximate (calibrated) beyond."
+    exact = len(x) <= exact_max_units
+    if info is not None: info["method"] = "exact" if exact else "approximate"
+    if exact: return k_nearest(x, k)[0]
+    return ivf_nearest(x, k, target_recall=target_recall, seed=seed, info=info)[0]
 
 # %% ../nbs/05_pairs.ipynb #6007352c
 @dataclass
@@ -248,6 +320,7 @@ class TripletIndex:
     method:str="exact" # how the candidates were found: dense, exact or approximate
     points:np.ndarray|None=None # (N, p) coordinates used to keep uniform negatives at `min_negative_distance`
     min_negative_distance:float=0.0 # uniform negatives closer than this to the anchor (in `points`) are redrawn
+    search:dict|None=None # approximate search only: n_lists, n_probe and the recall@k estimated on a sample of units
 
     @property
     def negative_scheme(self)->str: return "uniform" if self.negatives is None else "hard"
@@ -296,7 +369,8 @@ def triplets_from_features(x, # (N, d) feature vectors; similarity = 1 / Euclide
                            valid=None, # (N,) bool: units to use; others are never anchors, positives or negatives
                            method:str="auto", # "auto", "dense", "exact" or "approximate"
                            exact_max_units:int=MAX_DENSE_UNITS, # "auto" searches exactly up to this many valid units
-                           n_probe:int=8, # cells searched by the approximate nearest-neighbour search
+                           n_probe:int|None=None, # cells searched by the approximate nearest-neighbour search; None: calibrated to `target_recall`
+                           target_recall:float=0.95, # recall@k_pos the approximate search aims for when `n_probe` is None
                            pool_size:int=1024, # candidate pool of the approximate farthest search
                            seed:int=0, # seed of the approximate search and of `sample_triplets`
                            name:str="x", # argument name used in error messages
@@ -316,13 +390,13 @@ def triplets_from_features(x, # (N, d) feature vectors; similarity = 1 / Euclide
     if len(rows) < 2:
         raise UrbanlitInputError(f"only {len(rows)} of {len(x)} unit(s) of `{name}` are valid (have data); pairs need at least 2",
                                  "pass more units with data, or check that `valid` is not inverted")
-    feats = _finite_array(x[rows], name, ndim=(2,))
+    feats = _finite_array(x if len(rows) == len(x) else x[rows], name, ndim=(2,))  # all valid: no copy of a large input
     hard = negatives == "hard"
     fix = "lower `k_pos`/`k_neg`, or pass more units with data"
     _check_k(k_pos, "k_pos", len(rows) - 1 - (1 if not hard else 0), fix)
     if hard: _check_k(k_neg, "k_neg", len(rows) - 1 - k_pos, fix)
     if method == "auto": method = "exact" if len(rows) <= exact_max_units else "approximate"
-    neg = None
+    neg,search = None,None
     if method == "dense":
         similarity = dense_similarity(feats)
         np.fill_diagonal(similarity, -np.inf)
@@ -335,10 +409,11 @@ def triplets_from_features(x, # (N, d) feature vectors; similarity = 1 / Euclide
         pos = k_nearest(feats, k_pos)[0]
         if hard: neg = k_nearest(feats, k_neg, farthest=True, exclude=pos)[0]
     else:
-        pos = ivf_nearest(feats, k_pos, n_probe=n_probe, seed=seed)[0]
+        search = {}
+        pos = ivf_nearest(feats, k_pos, n_probe=n_probe, target_recall=target_recall, seed=seed, info=search)[0]
         if hard: neg = pool_farthest(feats, k_neg, pool_size=pool_size, exclude=pos, seed=seed)[0]
     return TripletIndex(anchors=rows, positives=rows[pos], negatives=None if neg is None else rows[neg],
-                        valid=valid.copy(), seed=seed, method=method)
+                        valid=valid.copy(), seed=seed, method=method, search=search)
 
 # %% ../nbs/05_pairs.ipynb #aa6cabc4
 def mobility_triplets(inflow, # (N,) or (N, T) inflow counts per unit

@@ -9,10 +9,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from .core import UrbanlitInputError, INDEX_NAME, MAX_DENSE_UNITS, optional_import
-from .data import CityData, units_from_ids, _flow_matrix, category_token, tokenize
-from .encoders import RegionFeatures
+from .data import CityData, units_from_ids, _flow_matrix, category_token, tokenize, RegionFeatures
 from .core import check_finite, check_positive_int, aligned_rows
-from .pairs import k_nearest
+from .pairs import nearest_units
 
 # %% auto #0
 __all__ = ['POI_COUNT_TRANSFORMS', 'MOBILITY_FEATURE_KINDS', 'MAX_DESTINATIONS', 'poi_count_features', 'stable_hash',
@@ -271,7 +270,7 @@ def smooth_over_neighbours(embedding:pd.DataFrame, # region embeddings indexed b
     f = aligned_rows(features, embedding.index, "features")
     norm = np.linalg.norm(f, axis=1)
     linked = np.flatnonzero(norm > 0)  # all-zero rows have no direction, hence no neighbours
-    nearest, _ = k_nearest(f[linked] / norm[linked, None], k)  # on unit vectors, Euclidean order = cosine order
+    nearest = nearest_units(f[linked] / norm[linked, None], k)  # on unit vectors, Euclidean order = cosine order; approximate beyond 20,000 regions
     rows, cols = np.repeat(linked, k), linked[nearest.ravel()]
     a = sparse.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(x), len(x))).tocsr()
     a = ((a + a.T) > 0).astype(np.float64)

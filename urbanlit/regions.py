@@ -9,14 +9,18 @@ from pathlib import Path
 from typing import Any
 import numpy as np, pandas as pd
 import h3, shapely
+import pyarrow as pa
+from h3ronpy import cells_to_string
+from h3ronpy.vector import coordinates_to_cells
 import geopandas as gpd
 from shapely.geometry import box, Polygon
 from .core import *
 
 # %% auto #0
-__all__ = ['MAX_CELLS', 'check_resolution', 'check_cell', 'assign_points_to_cells', 'cell_polygon', 'regions_from_cells',
-           'area_geometry', 'h3_tessellate', 'point_lonlat', 'h3_resolution_of', 'assign_points_to_regions',
-           'swapped_hits', 'cell_neighbours', 'spatial_blocks', 'write_regions', 'read_points', 'tessellate_to_file']
+__all__ = ['MAX_CELLS', 'check_resolution', 'check_cell', 'point_cells', 'cell_strings', 'cell_integers',
+           'assign_points_to_cells', 'cell_polygon', 'regions_from_cells', 'area_geometry', 'h3_tessellate',
+           'point_lonlat', 'h3_resolution_of', 'assign_points_to_regions', 'swapped_hits', 'cell_neighbours',
+           'spatial_blocks', 'write_regions', 'read_points', 'tessellate_to_file']
 
 # %% ../nbs/01_regions.ipynb #76af6f45
 def check_resolution(resolution:Any, # an H3 resolution
@@ -37,15 +41,29 @@ def check_cell(cell:Any, # an H3 cell id such as '8928308280fffff'
     return cell
 
 # %% ../nbs/01_regions.ipynb #e3d9c5ba
+def point_cells(lon:Any, # longitudes in degrees, or an (N, 2) array of (lon, lat)
+                lat:Any=None, # latitudes in degrees
+                resolution:int=9, # H3 resolution 0-15
+               )->np.ndarray:
+    "The H3 cell of every `(lon, lat)` point at `resolution`, as H3's 64-bit integers (a uint64 array)."
+    resolution = check_resolution(resolution)
+    lon,lat = as_lonlat(lon, lat, name="points")
+    return np.asarray(coordinates_to_cells(np.ascontiguousarray(lat, dtype=np.float64), np.ascontiguousarray(lon, dtype=np.float64), resolution), dtype=np.uint64)
+
+def cell_strings(cells:np.ndarray)->np.ndarray:
+    "H3 cells given as 64-bit integers, as hexadecimal strings (an object array)."
+    return pa.array(cells_to_string(pa.array(np.asarray(cells, dtype=np.uint64)))).to_numpy(zero_copy_only=False)
+
+def cell_integers(cells:Any)->np.ndarray:
+    "H3 cell strings as H3's 64-bit integers (a uint64 array); the inverse of `cell_strings`."
+    return np.fromiter((int(c, 16) for c in cells), dtype=np.uint64, count=len(cells))
+
 def assign_points_to_cells(lon:Any, # longitudes in degrees, or an (N, 2) array of (lon, lat)
                            lat:Any=None, # latitudes in degrees
                            resolution:int=9, # H3 resolution 0-15
                           )->np.ndarray:
     "The H3 cell (a string) of every `(lon, lat)` point at `resolution`, as an object array."
-    resolution = check_resolution(resolution)
-    lon,lat = as_lonlat(lon, lat, name="points")
-    to_cell = h3.latlng_to_cell
-    return np.array([to_cell(y, x, resolution) for x, y in zip(lon.tolist(), lat.tolist())], dtype=object)
+    return cell_strings(point_cells(lon, lat, resolution))
 
 # %% ../nbs/01_regions.ipynb #b19f476f
 def cell_polygon(cell:str)->Polygon:
@@ -153,10 +171,11 @@ def assign_points_to_regions(lon:Any, # longitudes in degrees, or an (N, 2) arra
     validate_regions(regions)
     lon,lat = as_lonlat(lon, lat, name="points")
     resolution = h3_resolution_of(regions)
-    if resolution is not None:
-        cells = assign_points_to_cells(lon, lat, resolution)
-        known = regions.index.get_indexer(cells) >= 0
-        return np.where(known, cells, None).astype(object)
+    if resolution is not None:  # H3 units: a hash lookup of each point's cell among the units' cells, as 64-bit integers
+        at = pd.Index(cell_integers(regions.index)).get_indexer(point_cells(lon, lat, resolution))
+        out = np.full(len(lon), None, dtype=object)
+        out[at >= 0] = regions.index.values[at[at >= 0]]
+        return out
     points = shapely.points(lon, lat)
     point_idx, region_idx = regions.sindex.query(points, predicate="within")
     out = np.full(len(lon), None, dtype=object)

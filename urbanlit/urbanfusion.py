@@ -14,12 +14,13 @@ from torch import nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 from .core import *
-from .data import CityData
-from .encoders import ModalityTokenizer, RegionFeatures
+from .data import CityData, RegionFeatures
+from .encoders import ModalityTokenizer
 from .location import LocationEncoder
-from .losses import InfoNCE, ReconstructionLoss, fit_standardization, combine_losses
+from .losses import InfoNCE, ReconstructionLoss, combine_losses
 from .fusion import TransformerFusion, smf_views
 from .train import TrainConfig, train, save_checkpoint, load_checkpoint, read_checkpoint_state, gather_with_grad, dist_info
+from .inputs import *
 from .models import *
 from .models import _SavedOptimizer
 

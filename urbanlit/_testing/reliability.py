@@ -25,7 +25,7 @@ def pipeline_config(epochs:int=4, # training epochs (4 steps each on the tiny ci
                    ):
     "The small UrbanFusion config of `reliability_pipeline`: CPU, a checkpoint after every step."
     from urbanlit.urbanfusion import UrbanFusionConfig
-    from urbanlit.models import ImageFeatureConfig
+    from urbanlit.inputs import ImageFeatureConfig
     from urbanlit.train import TrainConfig
     return UrbanFusionConfig(dim=32, heads=4, projection_dim=16, location_hidden=32, location_frequencies=16, members=1, schedule="fixed",
                              image=ImageFeatureConfig(image_size=32, batch_size=8),
@@ -42,7 +42,7 @@ def reliability_pipeline(out:str|Path, # output directory (created; rerun to res
     from urbanlit.data import CityData
     from urbanlit._testing.cities import tiny_city_path
     from urbanlit.urbanfusion import UrbanFusion
-    from urbanlit.models import modality_features
+    from urbanlit.inputs import modality_features
     torch.set_num_threads(threads)
     out = Path(out)
     config = pipeline_config(epochs)
