@@ -6,7 +6,7 @@ import numpy as np
 def cached_features(units:int, seed:int=0):
     """(features, z-scoring statistics, `FeatureTable`) of `units` synthetic units: coordinates plus four cached feature
     arrays (244-d POI, 48-d mobility, two 512-d image modalities), 10 % of each missing at random."""
-    from urbanlit.encoders import RegionFeatures
+    from urbanlit.data import RegionFeatures
     from urbanlit.inputs import fit_standardization
     from urbanlit.urbanfusion import FeatureTable
     rng = np.random.default_rng(seed)
