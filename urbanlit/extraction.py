@@ -16,10 +16,11 @@ from torch.utils.data import Dataset, DataLoader
 from .core import UrbanlitInputError, INDEX_NAME, get_device, write_json
 from .data import as_region_ids, check_known_ids, require_columns, file_sha256, feature_paths, feature_sidecar, save_npy_atomic
 from .core import check_positive_int
+from .encoders import ConvertMode
 
 # %% auto #0
 __all__ = ['ImageFiles', 'unit_batches', 'encoder_fingerprint', 'ExtractionResult', 'verify_features', 'prefetched',
-           'decoded_batches', 'extract_image_features', 'extract_city_features']
+           'decoded_batches', 'split_normalisation', 'extract_image_features', 'extract_city_features']
 
 # %% ../nbs/04a_extraction.ipynb #ff38ae8a
 class ImageFiles(Dataset):
@@ -135,6 +136,21 @@ def decoded_batches(dataset, # items that are tensors of one shape (e.g. `ImageF
             list(pool.map(put, range(1, len(rows))))
             yield out
 
+# %% ../nbs/04a_extraction.ipynb #7deaeb8f
+def split_normalisation(transform:Callable, # PIL image -> tensor (e.g. `ImageEncoder.transform`)
+                       )->tuple[Callable, Callable|None]:
+    """(per-image transform, batch transform): when `transform` is a torchvision `Compose` that converts to 'L' or 'RGB'
+    and ends in `ToTensor` + `Normalize`, the per-image part returns uint8 and the batch part divides and normalises
+    a whole (B, C, H, W) batch; otherwise `(transform, None)`."""
+    try: import torchvision.transforms as T
+    except ImportError: return transform, None
+    steps = getattr(transform, "transforms", None)
+    if (not isinstance(transform, T.Compose) or len(steps) < 3 or not isinstance(steps[0], ConvertMode) or steps[0].n not in (1, 3)
+        or type(steps[-2]) is not T.ToTensor or type(steps[-1]) is not T.Normalize or steps[-1].inplace): return transform, None
+    mean,std = (torch.as_tensor(v, dtype=torch.float32)[:, None, None] for v in (steps[-1].mean, steps[-1].std))
+    def normalise(x:torch.Tensor)->torch.Tensor: return x.float().div_(255).sub_(mean.to(x.device)).div_(std.to(x.device))
+    return T.Compose([*steps[:-2], T.PILToTensor()]), normalise
+
 # %% ../nbs/04a_extraction.ipynb #fcf9177f
 def _prepare_images(images, region_ids):
     require_columns(images, {"region_id": "images", "path": "images"}, "`images`")
@@ -245,7 +261,8 @@ def extract_image_features(encoder:nn.Module, # image encoder (an `ImageEncoder`
     batches = unit_batches(np.flatnonzero(~done), per_unit, batch_size)
     if max_batches is not None: batches = batches[:max_batches]
     rows = [np.concatenate([np.arange(first[u], first[u + 1]) for u in b]) for b in batches]
-    loader = DataLoader(ImageFiles(paths, transform), batch_sampler=rows, num_workers=num_workers, pin_memory=dev.type == "cuda")
+    per_image,per_batch = split_normalisation(transform)
+    loader = DataLoader(ImageFiles(paths, per_image), batch_sampler=rows, num_workers=num_workers, pin_memory=dev.type == "cuda")
     n_computed = 0
     bar = tqdm(total=n, initial=int(done.sum()), desc=f"features/{name}", unit="unit", disable=not progress)
     try:
@@ -253,6 +270,7 @@ def extract_image_features(encoder:nn.Module, # image encoder (an `ImageEncoder`
             source = loader if num_workers else prefetched(loader) if dev.type != "cpu" else decoded_batches(loader.dataset, rows, torch.get_num_threads())
             for b,(units,x) in enumerate(zip(batches, source)):
                 x = x.to(dev, non_blocking=True)
+                if per_batch is not None: x = per_batch(x)
                 if x.ndim == 4: x = x.contiguous(memory_format=torch.channels_last)
                 feats = encoder(x).float().cpu()
                 if feats.ndim != 2: raise UrbanlitInputError(f"the encoder returned shape {tuple(feats.shape)}, not (B, d)", "use an encoder that returns one vector per image")
