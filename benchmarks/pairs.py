@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse, json, os, resource, statistics, subprocess, sys, time
 from pathlib import Path
 import numpy as np
-from results import machine_note
+from results import command_line, machine_note
 
 K_POS = K_NEG = 10
 DIM = 244
@@ -152,7 +152,7 @@ def main():
     for r in rows:
         if r["method"] in ("dense", "dense_topk") and "error" not in r and (r["n"] not in dense or r["seconds"] < dense[r["n"]]["seconds"]): dense[r["n"]] = r
     lines = [f"# Pair construction: POI-similarity triplets (k_pos = k_neg = {K_POS}, {DIM}-d distributions)", "",
-             f"`python benchmarks/pairs.py {' '.join(sys.argv[1:])}`".replace(" `", "`"), "",
+             command_line("pairs.py", sys.argv[1:]), "",
              f"Machine at the end: {machine_note()}; the faiss rows use faiss's own OpenMP threads (all cores). "
              "Time: median of the repeats (1 run at 1M). Peak = process ru_maxrss (includes Python, torch and the input); "
              "extra = peak minus the RSS after generating the input. Recall@10 and negative rank are measured on "

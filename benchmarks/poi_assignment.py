@@ -8,14 +8,14 @@ file, in the same run; median of several runs each. Prints a markdown table and 
 Usage: python benchmarks/poi_assignment.py [--points 1000000 10000000] [--repeats 3] [--resolution 9]
 """
 from __future__ import annotations
-import argparse, os, platform, statistics, tempfile, time
+import argparse, json, os, platform, statistics, subprocess, tempfile, threading, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import geopandas as gpd
 import sys
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import machine_note
+from results import command_line, machine_note
 import shapely
 
 from urbanlit.core import CRS
@@ -53,10 +53,9 @@ def run_sjoin(path: Path, regions: gpd.GeoDataFrame) -> pd.Series:
 
 
 def peak_mb(method: str, path: Path, resolution: int) -> float:
-    "Peak resident memory (MB) of one run of `method` in a fresh process, above that process's memory after its imports."
-    import subprocess, json as _json
+    "Peak resident memory (MB) of one run of `method` in a fresh process, above its resident memory just before the run."
     out = subprocess.run([sys.executable, __file__, "--memory-case", method, str(path), str(resolution)], capture_output=True, text=True, check=True)
-    return _json.loads(out.stdout.strip().splitlines()[-1])["extra_mb"]
+    return json.loads(out.stdout.strip().splitlines()[-1])["extra_mb"]
 
 
 def _rss_mb() -> float:
@@ -65,7 +64,6 @@ def _rss_mb() -> float:
 
 def memory_case(method: str, path: str, resolution: int) -> None:
     "Peak resident memory of one run, sampled every 2 ms by a thread, above the resident memory just before it."
-    import json as _json, threading
     regions = h3_tessellate(BBOX, resolution)
     base, peak, running = _rss_mb(), [0.0], [True]
     def watch():
@@ -73,7 +71,7 @@ def memory_case(method: str, path: str, resolution: int) -> None:
     watcher = threading.Thread(target=watch); watcher.start()
     try: (run_urbanlit if method == "ours" else run_sjoin)(Path(path), regions)
     finally: running[0] = False; watcher.join()
-    print(_json.dumps({"extra_mb": max(peak[0], _rss_mb()) - base}))
+    print(json.dumps({"extra_mb": max(peak[0], _rss_mb()) - base}))
 
 
 def one_size(n: int, repeats: int, resolution: int, regions: gpd.GeoDataFrame, tmp: str) -> dict:
@@ -110,7 +108,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         results = [one_size(n, args.repeats, args.resolution, regions, tmp) for n in args.points]
     lines = [f"# POI assignment: POIs from GeoParquet to {len(regions):,} H3 cells (resolution {args.resolution})", "",
-             f"`python benchmarks/poi_assignment.py {' '.join(argv if argv is not None else sys.argv[1:])}`".replace(" `", "`"), "",
+             command_line("poi_assignment.py", argv if argv is not None else sys.argv[1:]), "",
              f"Median of {args.repeats} runs each, same file, same machine ({platform.processor() or platform.machine()}, "
              f"Python {platform.python_version()}, geopandas {gpd.__version__}), runs interleaved. Machine: {machine_note()} (at the end). "
              "Peak memory: one more run of each in a fresh process, its resident memory sampled every 2 ms, peak minus the value just before the run.", "",

@@ -78,6 +78,10 @@ def markdown_table(df)->str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * len(df.columns)) + "|"]
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
 
+def command_line(script:str, argv:list[str])->str:
+    "The command that produced a result, as a markdown code span: `python benchmarks/<script> <argv>`."
+    return "`" + " ".join(["python", f"benchmarks/{script}", *argv]) + "`"
+
 def machine_note()->str:
     "Cores, torch threads and the load average, for every benchmark result."
     import os

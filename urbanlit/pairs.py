@@ -159,25 +159,27 @@ def _take(x:torch.Tensor, # a search view (any float dtype)
 
 def _blocks(n:int, block:int=65536): return (slice(i, min(n, i + block)) for i in range(0, n, block))
 
-def _squared_norms(x:torch.Tensor)->torch.Tensor: return torch.cat([(b*b).sum(1) for b in (_take(x, s) for s in _blocks(len(x)))])
-
 def _kmeans(x:torch.Tensor, n_clusters:int, generator:np.random.Generator, iters:int=8, sample:int=32)->torch.Tensor:
     "Centroids of k-means (Lloyd) fitted on at most `sample * n_clusters` random rows of `x`."
     rows = generator.choice(len(x), size=min(len(x), sample*n_clusters), replace=False)
     data = _take(x, torch.as_tensor(rows))
     centroids = data[torch.as_tensor(generator.choice(len(data), n_clusters, replace=False))].clone()
     for _ in range(iters):
-        assign = _assign(data, centroids)
+        assign = _assign(data, centroids)[0]
         sums = torch.zeros_like(centroids).index_add_(0, assign, data)
         counts = torch.bincount(assign, minlength=n_clusters)
         filled = counts > 0
         centroids[filled] = sums[filled]/counts[filled, None]
     return centroids
 
-def _assign(x:torch.Tensor, centroids:torch.Tensor)->torch.Tensor:
-    "Index of the nearest centroid of every row, in blocks."
+def _assign(x:torch.Tensor, centroids:torch.Tensor)->tuple[torch.Tensor, torch.Tensor]:
+    "Index of the nearest centroid of every row, and every row's squared norm: one pass over `x`, in blocks."
     csq = (centroids*centroids).sum(1)
-    return torch.cat([_row_distances(_take(x, s), centroids, csq).argmin(1) for s in _blocks(len(x))])
+    nearest,norms = [],[]
+    for s in _blocks(len(x)):
+        rows = _take(x, s)
+        nearest.append(_row_distances(rows, centroids, csq).argmin(1)); norms.append((rows*rows).sum(1))
+    return torch.cat(nearest), torch.cat(norms)
 
 def _exact_sample(x:torch.Tensor, sq:torch.Tensor, anchors:np.ndarray, k:int)->torch.Tensor:
     "(A, k) exact nearest units of the `anchors` rows among all rows (self excluded), keeping only a running top k per block."
@@ -226,7 +228,7 @@ def ivf_nearest(x, # (N, d) feature vectors
     n_lists = max(1, min(n, n_lists or int(round(math.sqrt(n)))))
     rng = np.random.default_rng(seed)
     centroids = _kmeans(x, n_lists, rng)
-    assign,sq = _assign(x, centroids),_squared_norms(x)
+    assign,sq = _assign(x, centroids)
     order = torch.argsort(assign, stable=True)
     sizes = torch.bincount(assign, minlength=n_lists)
     starts = torch.cumsum(sizes, 0) - sizes
