@@ -106,11 +106,12 @@ def retention_inputs(city)->dict:
 def select_settings(city, grid:dict=UF_GRID, seed:int=0, log=print)->pd.DataFrame:
     "Label-free choice of UrbanFusion's epochs and λ: the grid point whose seed-`seed` embedding retains most of its inputs."
     from itertools import product
-    from urbanlit.probes import input_retention
+    from urbanlit.probes import input_retention, get_protocol
+    fixed_ridge = get_protocol("random_kfold").replace(alpha=1.0, scale="none", repeats=1)  # the reading this selection was made with (retention's first version)
     inputs, rows = retention_inputs(city), []
     for epochs, recon in product(grid["epochs"], grid["recon_weight"]):
         emb = urbanfusion_embeddings(pretrain_urbanfusion(city, seed, epochs, recon_weight=recon), city, per_modality=False)["UrbanFusion"]
-        rows.append(dict(epochs=epochs, recon_weight=recon, **input_retention(emb, inputs).round(4).to_dict()))
+        rows.append(dict(epochs=epochs, recon_weight=recon, **input_retention(emb, inputs, protocol=fixed_ridge).round(4).to_dict()))
         log(f"selection: {rows[-1]}")
     return pd.DataFrame(rows)
 

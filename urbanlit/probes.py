@@ -523,23 +523,24 @@ def literature_protocol(embeddings:dict|pd.DataFrame, # name -> embedding (or li
 def input_retention(embedding:pd.DataFrame, # region embeddings indexed by region_id
                     inputs:dict, # modality name -> its raw (N, d) features: a DataFrame indexed by region_id, or an array in `embedding`'s row order
                     n_components:int=16, # leading principal components kept per input
-                    alpha:float=1.0, # Ridge penalty (the literature protocol's)
-                    folds:int=5, # shuffled K-fold, seed 0
+                    protocol:str|Protocol="random_kfold", # how the components are probed (a name of PROTOCOLS, or a Protocol); "spatial_blocks" needs `groups`
+                    groups:pd.Series|None=None, # blocks splitter: block id per region_id (`city_blocks`)
+                    seeds:Sequence[int]|None=None, # repeat seeds (default: range(protocol.repeats))
                    )->pd.Series:
-    "Label-free: per input, the variance-weighted out-of-fold R² of Ridge(alpha) from the embedding to the input's leading principal components; `mean` over inputs."
+    "Label-free: per input, the variance-weighted R² (clipped at 0) of `protocol`'s probe from the embedding to the input's leading principal components; `mean` over inputs."
     from sklearn.decomposition import PCA
-    from sklearn.model_selection import cross_val_predict
     if _check_embeddings(embedding, "embedding")[1].any():
         raise UrbanlitInputError("`embedding` has all-NaN rows (units without any of the modalities embedded)", "keep the units that have an embedding: embedding.dropna()")
-    x = embedding.to_numpy(np.float64)
     if not inputs: raise UrbanlitInputError("`inputs` is empty", "pass {modality name: raw features}")
     out = {}
     for name, values in inputs.items():
         values = aligned_rows(values, embedding.index, f"input {name}")
         z = (values - values.mean(0)) / np.where(values.std(0) > 0, values.std(0), 1.0)
         pca = PCA(min(n_components, z.shape[1], len(z) - 1), random_state=0).fit(z)
-        target, weight = pca.transform(z), pca.explained_variance_
-        pred = cross_val_predict(Ridge(alpha), x, target, cv=KFold(folds, shuffle=True, random_state=0))
-        r2 = 1 - ((target - pred) ** 2).sum(0) / ((target - target.mean(0)) ** 2).sum(0)
+        columns = [f"{name} component {k}" for k in range(pca.n_components_)]
+        target = pd.DataFrame(pca.transform(z), index=embedding.index, columns=columns)
+        scores = evaluate(embedding, target, columns, protocol=protocol, groups=groups, seeds=seeds, clip=False, positive_only=())
+        r2 = scores[scores.metric == "r2"].set_index("task")["mean"].reindex(columns).to_numpy()
+        weight = pca.explained_variance_
         out[name] = float((np.clip(r2, 0, None) * weight).sum() / weight.sum())
     return pd.Series({**out, "mean": float(np.mean(list(out.values())))}, name="input_retention")
