@@ -21,7 +21,10 @@ the cities outside shared/ are):
    identical networks counts as one), then to the higher retention.
 
 The label scores beside them (mean R² over the city's tasks, literature protocol and `spatial_blocks`) are reported to
-show whether the criterion points the right way; they do not enter the choice. So is the first version's retention.
+show whether the criterion points the right way; they do not enter the choice. Neither do two other label-free
+columns: the first version's retention, and the retention of the embedding's 16 leading principal components only
+(how much of its inputs the few directions a probe on a small city can afford to use carry; an idea to test, formed
+after the label scores of the rule's first two versions were seen).
 """
 from __future__ import annotations
 import argparse, itertools, sys, time, warnings
@@ -65,6 +68,11 @@ def retention(model, city, embedding:pd.DataFrame, blocks:pd.Series|None=None)->
         scores.append(input_retention(embedding.loc[rows], {name: values}, protocol=protocol, groups=blocks)[name])
     return float(np.mean(scores))
 
+def leading_components(embedding:pd.DataFrame, k:int=16)->pd.DataFrame:
+    "The embedding's `k` leading principal components (scores), fitted on all its units."
+    from sklearn.decomposition import PCA
+    return pd.DataFrame(PCA(min(k, *embedding.shape), random_state=0).fit_transform(embedding.to_numpy(np.float64)), index=embedding.index)
+
 def parameters_per_network(model)->int:
     "Trainable parameters of one network of the model (one ensemble member)."
     net = model.net.members[0] if hasattr(model.net, "members") else model.net
@@ -88,12 +96,13 @@ def run(name:str, root:Path, seeds:int, log=print)->pd.DataFrame:
         per_seed = [retention(m, city, e, blocks) for m, e in zip(models, embs)]
         ret, ret_se = float(np.mean(per_seed)), float(np.std(per_seed, ddof=1) / np.sqrt(seeds))
         first = np.mean([retention(m, city, e) for m, e in zip(models, embs)])
+        compact = np.mean([retention(m, city, leading_components(e), blocks) for m, e in zip(models, embs)])
         agree = np.mean([linear_cka(embs[i].to_numpy(np.float64), embs[j].to_numpy(np.float64)) for i, j in itertools.combinations(range(seeds), 2)])
         scores = pd.concat([evaluate({cand: embs}, city.labels, tasks, protocol=protocol),
                             evaluate({cand: embs}, city.labels, tasks, protocol="spatial_blocks", groups=blocks)])
         r2 = scores[scores.metric == "r2"]
         rows[cand] = {"retention": ret, "retention SE": ret_se, "seed agreement (CKA)": agree, "parameters per network": parameters_per_network(models[0]),
-                      "retention, first version (Ridge(1))": first,
+                      "retention, first version (Ridge(1))": first, "retention of the 16 leading components": compact,
                       **{f"mean R² ({p})": r2[r2.protocol == p]["mean"].mean() for p in (protocol, "spatial_blocks")},
                       **{f"largest seed std ({p})": r2[r2.protocol == p]["std"].max() for p in (protocol, "spatial_blocks")}}
         rows[cand]["seconds"] = time.time() - t

@@ -11,7 +11,10 @@ scored under the city's literature protocol and under `spatial_blocks`, mean ± 
   probe itself moves when the embedding barely changes;
 - one member (no ensemble), one seed per draw;
 - five single-member runs with their own seeds (so their own batch order as well), rotated onto the first (orthogonal
-  Procrustes) and averaged on the unit sphere: whether averaging independent runs shrinks the spread.
+  Procrustes) and averaged on the unit sphere: whether averaging independent runs shrinks the spread;
+- larger ensembles, one seed per draw: 20 members as the default combines them (same batches, rotated onto the
+  first member), and 20 and 40 members that each see their own batches (`member_batches="own"`) and are combined
+  without a reference member (`combine="pca"`).
 
 No label is read before the probes, and nothing here changes the recipe.
 """
@@ -54,6 +57,13 @@ def study(name:str, root:Path, seeds:int=5, log=print)->pd.DataFrame:
             "one default embedding + 1 % Gaussian noise, one noise draw per draw": noisy,
             "one member, one seed per draw": singles[:seeds],
             "five single-member runs (own seeds and batch orders), aligned and averaged": [averaged_on_sphere(singles[5 * k:5 * k + 5]) for k in range(seeds)]}
+    larger = {"20 members, shared batches, rotated onto the first (as the default combines them)": dict(members=20),
+              "20 members, own batches, combined by PCA": dict(members=20, member_batches="own", combine="pca"),
+              "40 members, own batches, combined by PCA": dict(members=40, member_batches="own", combine="pca")}
+    for row, over in larger.items():
+        t = time.time()
+        rows[row] = [fit(city, s, **over).transform(city) for s in range(seeds)]
+        log(f"{name}: {row}: {seeds} models in {time.time() - t:.0f} s")
     blocks = city_blocks(city, verbose=False)
     scores = pd.concat([evaluate(rows, city.labels, tasks, protocol=protocol), evaluate(rows, city.labels, tasks, protocol="spatial_blocks", groups=blocks)])
     r2 = scores[scores.metric == "r2"]

@@ -25,12 +25,14 @@ from .models import *
 from .models import _SavedOptimizer
 
 # %% auto #0
-__all__ = ['OUTPUTS', 'SCHEDULES', 'UrbanFusionConfig', 'auto_schedule', 'UrbanFusionNet', 'UrbanFusionEnsemble',
-           'urbanfusion_loss', 'FeatureTable', 'UrbanFusion']
+__all__ = ['OUTPUTS', 'SCHEDULES', 'MEMBER_BATCHES', 'COMBINES', 'UrbanFusionConfig', 'auto_schedule', 'UrbanFusionNet',
+           'UrbanFusionEnsemble', 'urbanfusion_loss', 'FeatureTable', 'UrbanFusion']
 
 # %% ../nbs/08a_urbanfusion.ipynb #c3a76ea9
 OUTPUTS = ("sphere", "raw")  # UrbanFusion's embedding: on the unit sphere (where InfoNCE compares) or h as it is
 SCHEDULES = ("auto", "fixed")  # batch size and epochs: from the number of units, or `train` as given
+MEMBER_BATCHES = ("own", "shared")  # ensemble members: each its own batches, or all the same ones
+COMBINES = ("procrustes", "pca")  # how the members' embeddings become one
 
 @dataclass
 class UrbanFusionConfig(JSONConfig):
@@ -55,6 +57,8 @@ class UrbanFusionConfig(JSONConfig):
     location_depth:int=2 # hidden layers of each scale's MLP (released: 3)
     count_transform:str="log1p" # vector modalities of counts (non-negative integers) enter as log1p; "none": as they are
     members:int=5 # networks trained side by side from different initialisations; the embedding is their aligned mean (released: 1)
+    combine:str="procrustes" # how the members' embeddings become one: "procrustes" (rotated onto the first, averaged) or "pca" (side by side, leading principal axes)
+    member_batches:str="shared" # "own": each member sees the units in its own batches (a fixed random relabelling of the units per member); "shared": all members the same batches
     output:str="sphere" # "sphere": the embedding scaled to unit length; "raw": h as it is (released)
     schedule:str="auto" # "auto": batch size and epochs from the number of units (`auto_schedule`); "fixed": `train` as given
     image:ImageFeatureConfig=field(default_factory=ImageFeatureConfig) # frozen encoder of image modalities
@@ -65,6 +69,8 @@ class UrbanFusionConfig(JSONConfig):
         if self.schedule not in SCHEDULES: raise UrbanlitInputError(f"`schedule` is {self.schedule!r}", f"use one of {SCHEDULES}")
         if self.count_transform not in COUNT_TRANSFORMS: raise UrbanlitInputError(f"`count_transform` is {self.count_transform!r}", f"use one of {COUNT_TRANSFORMS}")
         check_positive_int(self.members, "members")
+        if self.combine not in COMBINES: raise UrbanlitInputError(f"`combine` is {self.combine!r}", f"use one of {COMBINES}")
+        if self.member_batches not in MEMBER_BATCHES: raise UrbanlitInputError(f"`member_batches` is {self.member_batches!r}", f"use one of {MEMBER_BATCHES}")
         check_location_encoder(self.location_encoder)
 
     @classmethod
@@ -166,16 +172,21 @@ class UrbanFusionNet(nn.Module):
 
 # %% ../nbs/08a_urbanfusion.ipynb #dca5961f
 class UrbanFusionEnsemble(nn.Module):
-    """`config.members` UrbanFusion networks trained side by side from different initialisations. The embedding is their
-    mean after each member is rotated onto the first (orthogonal Procrustes, fitted once after training by `align`), so
-    what one initialisation happened to learn is averaged out; with `output="sphere"` every member's h and the mean are
-    scaled to unit length (InfoNCE compares projections by cosine). One member with `output="raw"` is the paper's model."""
+    """`config.members` UrbanFusion networks trained side by side from different initialisations, combined into one
+    embedding by a map `align` fits once after training, so that what one initialisation happened to learn is averaged
+    out. `combine="procrustes"`: each member rotated onto the first (orthogonal Procrustes), then the mean;
+    `combine="pca"`: the members' embeddings side by side (÷ √members), centred and projected onto their `dim` leading
+    principal axes, which needs no reference member. With `output="sphere"` every member's h and the result are scaled
+    to unit length (InfoNCE compares projections by cosine). One member with `output="raw"` is the paper's model."""
     def __init__(self, config:UrbanFusionConfig, input_dims:dict[str, int], stats:dict):
         super().__init__()
-        self.modalities, self.output = list(input_dims), config.output
+        self.modalities, self.output, self.combine = list(input_dims), config.output, config.combine
         copies = lambda: {m: (torch.as_tensor(a).clone(), torch.as_tensor(b).clone()) for m, (a, b) in stats.items()}  # no shared buffers
         self.members = nn.ModuleList([UrbanFusionNet(config, input_dims, copies()) for _ in range(config.members)])
-        self.register_buffer("rotations", torch.eye(config.dim).repeat(config.members, 1, 1))
+        if self.combine == "pca":  # identity-like until `align`: member 0's h
+            self.register_buffer("center", torch.zeros(config.members * config.dim))
+            self.register_buffer("projection", torch.eye(config.members * config.dim, config.dim) * math.sqrt(config.members))
+        else: self.register_buffer("rotations", torch.eye(config.dim).repeat(config.members, 1, 1))
 
     def member_embeddings(self, features:dict[str, torch.Tensor], mask:torch.Tensor)->list[torch.Tensor]:
         "Each member's h (B, dim), on the unit sphere when `output` is 'sphere', before rotation."
@@ -184,14 +195,21 @@ class UrbanFusionEnsemble(nn.Module):
 
     @torch.no_grad()
     def align(self, table:"FeatureTable", batch_size:int=4096):
-        "Fit each member's rotation onto the first member on the units of `table` (all their modalities)."
-        if len(self.members) == 1: return self
-        device = self.rotations.device
+        "Fit the map that combines the members (`combine`) on the units of `table` (all their modalities)."
+        if len(self.members) == 1 and self.combine == "procrustes": return self
+        device = next(self.buffers()).device
         parts = []
         for start in range(0, len(table), batch_size):
             batch = table.get_batch(np.arange(start, min(start + batch_size, len(table))))
             parts.append(self.member_embeddings({m: v.to(device) for m, v in batch["features"].items()}, batch["mask"].to(device)))
         hs = [torch.cat([p[k] for p in parts]).double() for k in range(len(self.members))]
+        if self.combine == "pca":
+            x = torch.cat(hs, 1) / math.sqrt(len(hs))
+            center = x.mean(0)
+            axes = torch.linalg.svd(x - center, full_matrices=False)[2][:self.projection.shape[1]].T  # fewer units than dim: the rest stay 0
+            self.center.copy_(center.to(self.center.dtype))
+            self.projection.zero_()[:, :axes.shape[1]] = axes.to(self.projection.dtype)
+            return self
         for k, h in enumerate(hs):  # R = argmin ||h R - h_0|| over orthogonal R: U V^T of the SVD of h^T h_0
             u, _, vt = torch.linalg.svd(h.T @ hs[0])
             self.rotations[k] = (u @ vt).to(self.rotations.dtype)
@@ -202,9 +220,14 @@ class UrbanFusionEnsemble(nn.Module):
                 views:list|None=None, # one pair of SMF view masks per member, for training
                ):
         "The embedding (B, dim); with `views`, each member's training outputs (a list)."
-        if views is not None: return [m(features, mask, views=v) for m, v in zip(self.members, views)]
+        if views is not None:  # training: `features` and `mask` may be one per member (`FeatureTable.get_batch` with member orders)
+            per_member = isinstance(mask, (list, tuple))
+            return [m(features[k] if per_member else features, mask[k] if per_member else mask, views=v) for k, (m, v) in enumerate(zip(self.members, views))]
         hs = self.member_embeddings(features, mask)
-        h = torch.stack([h @ r.to(h.dtype) for h, r in zip(hs, self.rotations)]).mean(0)
+        if self.combine == "pca":
+            x = torch.cat(hs, 1) / math.sqrt(len(hs))
+            h = (x - self.center.to(x.dtype)) @ self.projection.to(x.dtype)
+        else: h = torch.stack([h @ r.to(h.dtype) for h, r in zip(hs, self.rotations)]).mean(0)
         return F.normalize(h, dim=1) if self.output == "sphere" else h
 
 # %% ../nbs/08a_urbanfusion.ipynb #9c628f71
@@ -212,18 +235,22 @@ def urbanfusion_loss(model, batch, generator, recon_weight:float=0.25, scheme:st
     "SMF: two disjoint modality views per unit, InfoNCE between their projections, plus reconstruction of every modality; averaged over ensemble members."
     net = model.module if hasattr(model, "module") else model  # for the loss modules and settings only
     members = list(net.members) if isinstance(net, UrbanFusionEnsemble) else [net]
-    mask = batch["mask"]
+    # each member's batch: its own units when the table gives one batch per member (`member_batches="own"`), else the same
+    own = batch.get("members")
+    inputs = [(b["features"], b["mask"]) for b in own] if own is not None else [(batch["features"], batch["mask"])] * len(members)
     views = []
-    for _ in members:  # each member draws its own views
+    for _, mask in inputs:  # each member draws its own views
         view_a, view_b, valid = (v.to(mask.device) for v in smf_views(mask.cpu(), generator, scheme=scheme, p=p))
         # units whose views cannot both be non-empty are not fused at all (`fused_view` gives them zeros) and left out of the loss
         views.append((view_a & valid[:, None], view_b & valid[:, None], valid))
     # the network runs through `model` itself: under DDP only a call of the wrapper makes backward average the gradients
-    if isinstance(net, UrbanFusionEnsemble): outs = model(batch["features"], mask, views=[v[:2] for v in views])
-    else: outs = [model(batch["features"], mask, views=views[0][:2])]
+    if isinstance(net, UrbanFusionEnsemble):
+        if own is not None: outs = model([f for f, _ in inputs], [m for _, m in inputs], views=[v[:2] for v in views])
+        else: outs = model(batch["features"], batch["mask"], views=[v[:2] for v in views])
+    else: outs = [model(batch["features"], batch["mask"], views=views[0][:2])]
     rank, world = dist_info()
-    targets, total = batch["features"], {"loss": 0.0, "infonce": 0.0, "reconstruction": 0.0}
-    for member, out, (_, _, valid) in zip(members, outs, views):
+    total = {"loss": 0.0, "infonce": 0.0, "reconstruction": 0.0}
+    for member, out, (targets, mask), (_, _, valid) in zip(members, outs, inputs, views):
         z_a, z_b = out["z_a"], out["z_b"]
         if world > 1:  # negatives from every process; x world so DDP's gradient average equals the global loss's gradient
             nce = member.contrastive(gather_with_grad(z_a), gather_with_grad(z_b), mask=gather_with_grad(valid.float()).bool()) * world
@@ -238,14 +265,23 @@ def urbanfusion_loss(model, batch, generator, recon_weight:float=0.25, scheme:st
 # %% ../nbs/08a_urbanfusion.ipynb #6c250c45
 class FeatureTable(torch.utils.data.Dataset):
     "Per-modality feature tensors and an availability mask held in memory; `get_batch` slices them without per-item collation."
-    def __init__(self, features:dict[str, RegionFeatures], modalities:Sequence[str]):
+    def __init__(self, features:dict[str, RegionFeatures], modalities:Sequence[str],
+                 member_orders:int=1, # > 1: `get_batch` also returns one batch per ensemble member, member k > 0 seeing the units relabelled by its own fixed permutation
+                 seed:int=0, # seed of those permutations
+                ):
         self.modalities = list(modalities)
         self.values = {m: torch.as_tensor(features[m].values, dtype=torch.float64 if m == "coords" else torch.float32) for m in self.modalities}
         self.mask = torch.as_tensor(np.stack([features[m].available for m in self.modalities], 1))
+        g = torch.Generator().manual_seed(seed)
+        n = len(self.mask)
+        self.relabel = [torch.arange(n)] + [torch.randperm(n, generator=g) for _ in range(member_orders - 1)] if member_orders > 1 else None
     def __len__(self): return len(self.mask)
+    def _rows(self, idx:torch.Tensor)->dict: return {"features": {m: v[idx] for m, v in self.values.items()}, "mask": self.mask[idx]}
     def get_batch(self, idx):
         idx = torch.as_tensor(np.asarray(idx), dtype=torch.long)
-        return {"features": {m: v[idx] for m, v in self.values.items()}, "mask": self.mask[idx]}
+        batch = self._rows(idx)
+        if self.relabel is None: return batch
+        return {**batch, "members": [batch] + [self._rows(p[idx]) for p in self.relabel[1:]]}
     def __getitem__(self, i): return self.get_batch([i])
 
 # %% ../nbs/08a_urbanfusion.ipynb #29efc80f
@@ -289,7 +325,8 @@ class UrbanFusion(ModelAPI):
         self.trained_on = city_fingerprint(city)
         self.input_dims = {m: f.values.shape[1] for m, f in feats.items()}
         stats = fit_standardization({m: f.values for m, f in feats.items()}, {m: f.available for m, f in feats.items()})
-        table = FeatureTable(feats, modalities)
+        own = c.member_batches == "own" and c.members > 1
+        table = FeatureTable(feats, modalities, member_orders=c.members if own else 1, seed=c.train.seed)
         self.train_config = c.train if c.schedule == "fixed" else dataclasses.replace(c.train, **auto_schedule(len(table)))
         t = self.train_config
         if t.progress: print(f"UrbanFusion on {len(table)} units: {c.members} member(s), {math.ceil(len(table) / t.batch_size)} batches of ≤ {t.batch_size} units, {t.epochs} epochs")
