@@ -125,6 +125,8 @@ def main(argv=None):
     p.add_argument("--out-dir", default=str(Path(__file__).parent/"results"))
     p.add_argument("--reuse", action="store_true", help="read a city's scores from an earlier run's recipe_selection_<city>.csv when it exists")
     a = p.parse_args(argv)
+    import torch
+    torch.set_num_threads(1)  # as `run` trains and probes, so the machine note says so also when every city is --reuse'd
     if a.seeds < 2: p.error("--seeds must be at least 2")
     root = find_shared_data()
     if root is None: print("skipped: ../shared/data not found (set URBANLIT_SHARED_DATA)"); return
