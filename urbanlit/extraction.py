@@ -267,7 +267,7 @@ def extract_image_features(encoder:nn.Module, # image encoder (an `ImageEncoder`
     bar = tqdm(total=n, initial=int(done.sum()), desc=f"features/{name}", unit="unit", disable=not progress)
     try:
         with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda"):
-            source = loader if num_workers else prefetched(loader) if dev.type != "cpu" else decoded_batches(loader.dataset, rows, torch.get_num_threads())
+            source = loader if num_workers else prefetched(loader if dev.type != "cpu" else decoded_batches(loader.dataset, rows, torch.get_num_threads()))
             for b,(units,x) in enumerate(zip(batches, source)):
                 x = x.to(dev, non_blocking=True)
                 if per_batch is not None: x = per_batch(x)
