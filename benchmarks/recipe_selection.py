@@ -53,20 +53,20 @@ def linear_cka(a:np.ndarray, b:np.ndarray)->float:
     cross = np.linalg.norm(a.T @ b) ** 2
     return float(cross / (np.linalg.norm(a.T @ a) * np.linalg.norm(b.T @ b)))
 
-def retention(model, city, embedding:pd.DataFrame, blocks:pd.Series|None=None)->float:
-    """Mean over modalities of `input_retention`, each on the units that have the modality, against the inputs as the
-    default recipe prepares them; under `spatial_blocks` over `blocks`, or (None) as its first version read it."""
+def retention_inputs(city, modalities:list)->dict:
+    "Modality name -> its inputs as the default recipe prepares them, on the units that have it: the same targets for every candidate."
     from urbanlit.inputs import modality_features
-    from urbanlit.probes import input_retention, get_protocol
     from urbanlit.urbanfusion import UrbanFusionConfig
-    feats = modality_features(city, model.net.modalities, count_transform=UrbanFusionConfig().count_transform, progress=False)
+    feats = modality_features(city, modalities, count_transform=UrbanFusionConfig().count_transform, progress=False)
+    return {name: pd.DataFrame(f.values[f.available], index=f.region_ids[f.available]) for name, f in feats.items()}
+
+def retention(inputs:dict, embedding:pd.DataFrame, blocks:pd.Series|None=None)->float:
+    """Mean over modalities of `input_retention` against `inputs` (`retention_inputs`), each on the units that have the
+    modality; under `spatial_blocks` over `blocks`, or (None) as its first version read it."""
+    from urbanlit.probes import input_retention, get_protocol
     protocol = get_protocol("random_kfold").replace(alpha=1.0, scale="none", repeats=1) if blocks is None else "spatial_blocks"
-    scores = []
-    for name, f in feats.items():
-        rows = f.region_ids[f.available]
-        values = pd.DataFrame(f.values[f.available], index=rows)
-        scores.append(input_retention(embedding.loc[rows], {name: values}, protocol=protocol, groups=blocks)[name])
-    return float(np.mean(scores))
+    return float(np.mean([input_retention(embedding.loc[values.index], {name: values}, protocol=protocol, groups=blocks)[name]
+                          for name, values in inputs.items()]))
 
 def leading_components(embedding:pd.DataFrame, k:int=16)->pd.DataFrame:
     "The embedding's `k` leading principal components (scores), fitted on all its units."
@@ -88,15 +88,17 @@ def run(name:str, root:Path, seeds:int, log=print)->pd.DataFrame:
     _, protocol, tasks = CITIES[name]
     city = load(name, root)
     blocks = city_blocks(city, verbose=False)
+    inputs = None  # the default recipe's inputs, read once the first model names its modalities
     rows = {}
     for cand, over in candidates().items():
         t = time.time()
         models = [UrbanFusion(train=TrainConfig(seed=s, progress=False, device="cpu"), **over).fit(city) for s in range(seeds)]
         embs = [m.transform(city) for m in models]
-        per_seed = [retention(m, city, e, blocks) for m, e in zip(models, embs)]
+        if inputs is None: inputs = retention_inputs(city, models[0].net.modalities)
+        per_seed = [retention(inputs, e, blocks) for e in embs]
         ret, ret_se = float(np.mean(per_seed)), float(np.std(per_seed, ddof=1) / np.sqrt(seeds))
-        first = np.mean([retention(m, city, e) for m, e in zip(models, embs)])
-        compact = np.mean([retention(m, city, leading_components(e), blocks) for m, e in zip(models, embs)])
+        first = np.mean([retention(inputs, e) for e in embs])
+        compact = np.mean([retention(inputs, leading_components(e), blocks) for e in embs])
         agree = np.mean([linear_cka(embs[i].to_numpy(np.float64), embs[j].to_numpy(np.float64)) for i, j in itertools.combinations(range(seeds), 2)])
         scores = pd.concat([evaluate({cand: embs}, city.labels, tasks, protocol=protocol),
                             evaluate({cand: embs}, city.labels, tasks, protocol="spatial_blocks", groups=blocks)])

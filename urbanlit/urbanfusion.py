@@ -193,6 +193,11 @@ class UrbanFusionEnsemble(nn.Module):
         hs = [m(features, mask) for m in self.members]
         return [F.normalize(h, dim=1) for h in hs] if self.output == "sphere" else hs
 
+    @staticmethod
+    def _side_by_side(hs:list[torch.Tensor])->torch.Tensor:
+        "The members' embeddings as one (B, members x dim) matrix, scaled so that its Gram matrix is the members' mean."
+        return torch.cat(hs, 1) / math.sqrt(len(hs))
+
     @torch.no_grad()
     def align(self, table:"FeatureTable", batch_size:int=4096):
         "Fit the map that combines the members (`combine`) on the units of `table` (all their modalities)."
@@ -200,11 +205,11 @@ class UrbanFusionEnsemble(nn.Module):
         device = next(self.buffers()).device
         parts = []
         for start in range(0, len(table), batch_size):
-            batch = table.get_batch(np.arange(start, min(start + batch_size, len(table))))
+            batch = table.rows(torch.arange(start, min(start + batch_size, len(table))))  # every unit once: no member batches
             parts.append(self.member_embeddings({m: v.to(device) for m, v in batch["features"].items()}, batch["mask"].to(device)))
         hs = [torch.cat([p[k] for p in parts]).double() for k in range(len(self.members))]
         if self.combine == "pca":
-            x = torch.cat(hs, 1) / math.sqrt(len(hs))
+            x = self._side_by_side(hs)
             center = x.mean(0)
             axes = torch.linalg.svd(x - center, full_matrices=False)[2][:self.projection.shape[1]].T  # fewer units than dim: the rest stay 0
             self.center.copy_(center.to(self.center.dtype))
@@ -217,15 +222,14 @@ class UrbanFusionEnsemble(nn.Module):
 
     def forward(self, features:dict[str, torch.Tensor], # modality -> (B, d) raw features
                 mask:torch.Tensor, # (B, M) availability
-                views:list|None=None, # one pair of SMF view masks per member, for training
+                views:list|None=None, # one pair of SMF view masks per member, for training (then `features` and `mask` are one per member)
                ):
         "The embedding (B, dim); with `views`, each member's training outputs (a list)."
-        if views is not None:  # training: `features` and `mask` may be one per member (`FeatureTable.get_batch` with member orders)
-            per_member = isinstance(mask, (list, tuple))
-            return [m(features[k] if per_member else features, mask[k] if per_member else mask, views=v) for k, (m, v) in enumerate(zip(self.members, views))]
+        if views is not None:  # training: `features` and `mask` are lists, one batch per member
+            return [m(f, mk, views=v) for m, f, mk, v in zip(self.members, features, mask, views)]
         hs = self.member_embeddings(features, mask)
         if self.combine == "pca":
-            x = torch.cat(hs, 1) / math.sqrt(len(hs))
+            x = self._side_by_side(hs)
             h = (x - self.center.to(x.dtype)) @ self.projection.to(x.dtype)
         else: h = torch.stack([h @ r.to(h.dtype) for h, r in zip(hs, self.rotations)]).mean(0)
         return F.normalize(h, dim=1) if self.output == "sphere" else h
@@ -236,17 +240,14 @@ def urbanfusion_loss(model, batch, generator, recon_weight:float=0.25, scheme:st
     net = model.module if hasattr(model, "module") else model  # for the loss modules and settings only
     members = list(net.members) if isinstance(net, UrbanFusionEnsemble) else [net]
     # each member's batch: its own units when the table gives one batch per member (`member_batches="own"`), else the same
-    own = batch.get("members")
-    inputs = [(b["features"], b["mask"]) for b in own] if own is not None else [(batch["features"], batch["mask"])] * len(members)
+    inputs = [(b["features"], b["mask"]) for b in batch.get("members", [batch] * len(members))]
     views = []
     for _, mask in inputs:  # each member draws its own views
         view_a, view_b, valid = (v.to(mask.device) for v in smf_views(mask.cpu(), generator, scheme=scheme, p=p))
         # units whose views cannot both be non-empty are not fused at all (`fused_view` gives them zeros) and left out of the loss
         views.append((view_a & valid[:, None], view_b & valid[:, None], valid))
     # the network runs through `model` itself: under DDP only a call of the wrapper makes backward average the gradients
-    if isinstance(net, UrbanFusionEnsemble):
-        if own is not None: outs = model([f for f, _ in inputs], [m for _, m in inputs], views=[v[:2] for v in views])
-        else: outs = model(batch["features"], batch["mask"], views=[v[:2] for v in views])
+    if isinstance(net, UrbanFusionEnsemble): outs = model([f for f, _ in inputs], [m for _, m in inputs], views=[v[:2] for v in views])
     else: outs = [model(batch["features"], batch["mask"], views=views[0][:2])]
     rank, world = dist_info()
     total = {"loss": 0.0, "infonce": 0.0, "reconstruction": 0.0}
@@ -276,12 +277,14 @@ class FeatureTable(torch.utils.data.Dataset):
         n = len(self.mask)
         self.relabel = [torch.arange(n)] + [torch.randperm(n, generator=g) for _ in range(member_orders - 1)] if member_orders > 1 else None
     def __len__(self): return len(self.mask)
-    def _rows(self, idx:torch.Tensor)->dict: return {"features": {m: v[idx] for m, v in self.values.items()}, "mask": self.mask[idx]}
+    def rows(self, idx:torch.Tensor)->dict:
+        "The features and mask of the units at positions `idx` (a long tensor), without member batches."
+        return {"features": {m: v[idx] for m, v in self.values.items()}, "mask": self.mask[idx]}
     def get_batch(self, idx):
         idx = torch.as_tensor(np.asarray(idx), dtype=torch.long)
-        batch = self._rows(idx)
+        batch = self.rows(idx)
         if self.relabel is None: return batch
-        return {**batch, "members": [batch] + [self._rows(p[idx]) for p in self.relabel[1:]]}
+        return {**batch, "members": [batch] + [self.rows(p[idx]) for p in self.relabel[1:]]}
     def __getitem__(self, i): return self.get_batch([i])
 
 # %% ../nbs/08a_urbanfusion.ipynb #29efc80f
@@ -325,8 +328,7 @@ class UrbanFusion(ModelAPI):
         self.trained_on = city_fingerprint(city)
         self.input_dims = {m: f.values.shape[1] for m, f in feats.items()}
         stats = fit_standardization({m: f.values for m, f in feats.items()}, {m: f.available for m, f in feats.items()})
-        own = c.member_batches == "own" and c.members > 1
-        table = FeatureTable(feats, modalities, member_orders=c.members if own else 1, seed=c.train.seed)
+        table = FeatureTable(feats, modalities, member_orders=c.members if c.member_batches == "own" else 1, seed=c.train.seed)
         self.train_config = c.train if c.schedule == "fixed" else dataclasses.replace(c.train, **auto_schedule(len(table)))
         t = self.train_config
         if t.progress: print(f"UrbanFusion on {len(table)} units: {c.members} member(s), {math.ceil(len(table) / t.batch_size)} batches of ≤ {t.batch_size} units, {t.epochs} epochs")
