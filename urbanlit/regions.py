@@ -47,7 +47,10 @@ def point_cells(lon:Any, # longitudes in degrees, or an (N, 2) array of (lon, la
                )->np.ndarray:
     "The H3 cell of every `(lon, lat)` point at `resolution`, as H3's 64-bit integers (a uint64 array)."
     resolution = check_resolution(resolution)
-    lon,lat = as_lonlat(lon, lat, name="points")
+    return _cells(*as_lonlat(lon, lat, name="points"), resolution)
+
+def _cells(lon:np.ndarray, lat:np.ndarray, resolution:int)->np.ndarray:
+    "`point_cells` of coordinates and a resolution already checked."
     return np.asarray(coordinates_to_cells(np.ascontiguousarray(lat, dtype=np.float64), np.ascontiguousarray(lon, dtype=np.float64), resolution), dtype=np.uint64)
 
 def cell_strings(cells:np.ndarray)->np.ndarray:
@@ -172,7 +175,7 @@ def assign_points_to_regions(lon:Any, # longitudes in degrees, or an (N, 2) arra
     lon,lat = as_lonlat(lon, lat, name="points")
     resolution = h3_resolution_of(regions)
     if resolution is not None:  # H3 units: a hash lookup of each point's cell among the units' cells, as 64-bit integers
-        at = pd.Index(cell_integers(regions.index)).get_indexer(point_cells(lon, lat, resolution))
+        at = pd.Index(cell_integers(regions.index)).get_indexer(_cells(lon, lat, resolution))  # coordinates checked above
         out = np.full(len(lon), None, dtype=object)
         out[at >= 0] = regions.index.values[at[at >= 0]]
         return out
