@@ -14,7 +14,9 @@ scored under the city's literature protocol and under `spatial_blocks`, mean ± 
   Procrustes) and averaged on the unit sphere: whether averaging independent runs shrinks the spread;
 - larger ensembles, one seed per draw: 20 members as the default combines them (same batches, rotated onto the
   first member), and 20 and 40 members that each see their own batches (`member_batches="own"`) and are combined
-  without a reference member (`combine="pca"`).
+  without a reference member (`combine="pca"`);
+- the leading 8, 16 and 32 principal components of those 20-member embeddings (their first columns, back on the unit
+  sphere; no new training): whether the spread sits in the trailing components, so that keeping fewer would cut it.
 
 No label is read before the probes, and nothing here changes the recipe.
 """
@@ -36,6 +38,11 @@ def averaged_on_sphere(runs:list[pd.DataFrame])->pd.DataFrame:
         x = run.to_numpy(np.float64)
         total += x @ orthogonal_procrustes(x, ref)[0]
     return pd.DataFrame(total / np.linalg.norm(total, axis=1, keepdims=True), index=runs[0].index, columns=runs[0].columns)
+
+def leading_components(embedding:pd.DataFrame, k:int)->pd.DataFrame:
+    "The first `k` columns of a PCA-combined embedding (ordered by variance), scaled back to unit length."
+    z = embedding.iloc[:, :k].to_numpy(np.float64)
+    return pd.DataFrame(z / np.linalg.norm(z, axis=1, keepdims=True), index=embedding.index, columns=embedding.columns[:k])
 
 def study(name:str, root:Path, seeds:int=5, log=print)->pd.DataFrame:
     import torch
@@ -64,6 +71,9 @@ def study(name:str, root:Path, seeds:int=5, log=print)->pd.DataFrame:
         t = time.time()
         rows[row] = [fit(city, s, **over).transform(city) for s in range(seeds)]
         log(f"{name}: {row}: {seeds} models in {time.time() - t:.0f} s")
+    pca20 = rows["20 members, own batches, combined by PCA"]
+    for k in (8, 16, 32):
+        rows[f"20 members, own batches, PCA: its leading {k} components"] = [leading_components(e, k) for e in pca20]
     blocks = city_blocks(city, verbose=False)
     scores = pd.concat([evaluate(rows, city.labels, tasks, protocol=protocol), evaluate(rows, city.labels, tasks, protocol="spatial_blocks", groups=blocks)])
     r2 = scores[scores.metric == "r2"]

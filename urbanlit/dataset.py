@@ -39,6 +39,7 @@ class CityDataset(Dataset):
                  std:Sequence[float]|None=IMAGENET_STD, # normalisation std for the default transform
                  mobility_view:str="distribution", # "distribution" (2N,) or "flows" (2,) inflow/outflow totals
                  max_views:int|None=None, # cap on images per unit for kind "images" (default: the most any unit has)
+                 cache_mb:float|None=None, # decoded images kept in memory up to this size (MB), so that later epochs skip decoding; 0: none; None: 256 with the default transform, 0 with a custom one (it may be random)
                 ):
         from PIL import Image
         self.city = city
@@ -48,6 +49,9 @@ class CityDataset(Dataset):
         if mobility_view not in ("distribution", "flows"): raise UrbanlitInputError(f"`mobility_view` is {mobility_view!r}", "use 'distribution' or 'flows'")
         self.kinds = {m: city.modalities[m] for m in self.modalities}
         self.transform = transform or image_transform(image_size, mean, std)
+        cache_mb = (256 if transform is None else 0) if cache_mb is None else cache_mb
+        if not cache_mb >= 0: raise UrbanlitInputError(f"`cache_mb` is {cache_mb!r}", "use a size in MB >= 0 (0 turns the image cache off)")
+        self._cache, self._cache_left = {}, int(cache_mb * 2**20)
         size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
         self.image_shape = tuple(self.transform(Image.new("RGB", size[::-1])).shape)
         self.available = city.availability()[self.modalities].to_numpy()
@@ -67,8 +71,13 @@ class CityDataset(Dataset):
     def __len__(self): return self.city.n_units
 
     def _image(self, path):
+        "The transformed image at `path`: decoded once while the cache has room (a copy of the cached tensor after that)."
         from PIL import Image
-        with Image.open(path) as im: return self.transform(im.convert("RGB"))
+        if path in self._cache: return self._cache[path].clone()
+        with Image.open(path) as im: x = self.transform(im.convert("RGB"))
+        size = x.numel() * x.element_size()
+        if size <= self._cache_left: self._cache[path], self._cache_left = x.clone(), self._cache_left - size
+        return x
 
     def __getitem__(self, i:int)->dict:
         if not -len(self) <= i < len(self): raise IndexError(i)

@@ -101,7 +101,8 @@ class UnitInputs:
     def __init__(self, city:CityData, modality:str, image_size:int|None, features:RegionFeatures|None=None, transform=None):
         self.kind, self.modality = city.modalities[modality], modality
         if self.kind in IMAGE_KINDS:
-            self.dataset = CityDataset(city, modalities=[modality], image_size=image_size or 224, transform=transform)
+            # the encoders' preprocessing is deterministic, so decoded images can be kept for the next epochs
+            self.dataset = CityDataset(city, modalities=[modality], image_size=image_size or 224, transform=transform, cache_mb=256)
             self.available = city.availability()[modality].to_numpy()
         else:
             self.values, self.available = torch.as_tensor(features.values), features.available
