@@ -93,8 +93,8 @@ def one_size(n: int, repeats: int, resolution: int, regions: gpd.GeoDataFrame, t
     path = Path(tmp) / f"pois_{n}.parquet"
     make_points(n, path)
     all_ours, all_base, parts = [], [], []
-    for r in range(repeats):
-        parts.append(stages(path, resolution))  # interleaved (and alternating which goes first), so a change of load hits both alike
+    for r in range(repeats):  # interleaved (and alternating which goes first), so a change of load hits both alike
+        parts.append(stages(path, resolution))  # the library calls alone, in the same round
         for name in (("ours", "base") if r % 2 == 0 else ("base", "ours")):
             t = time.perf_counter()
             if name == "ours": pois = run_urbanlit(path, regions); all_ours.append(time.perf_counter() - t)

@@ -39,8 +39,8 @@ def averaged_on_sphere(runs:list[pd.DataFrame])->pd.DataFrame:
         total += x @ orthogonal_procrustes(x, ref)[0]
     return pd.DataFrame(total / np.linalg.norm(total, axis=1, keepdims=True), index=runs[0].index, columns=runs[0].columns)
 
-def leading_components(embedding:pd.DataFrame, k:int)->pd.DataFrame:
-    "The first `k` columns of a PCA-combined embedding (ordered by variance), scaled back to unit length."
+def leading_columns(embedding:pd.DataFrame, k:int)->pd.DataFrame:
+    "The first `k` columns of a PCA-combined embedding (its leading components, no new fit: unlike `recipe_selection.leading_components`), scaled back to unit length."
     z = embedding.iloc[:, :k].to_numpy(np.float64)
     return pd.DataFrame(z / np.linalg.norm(z, axis=1, keepdims=True), index=embedding.index, columns=embedding.columns[:k])
 
@@ -73,7 +73,7 @@ def study(name:str, root:Path, seeds:int=5, log=print)->pd.DataFrame:
         log(f"{name}: {row}: {seeds} models in {time.time() - t:.0f} s")
     pca20 = rows["20 members, own batches, combined by PCA"]
     for k in (8, 16, 32):
-        rows[f"20 members, own batches, PCA: its leading {k} components"] = [leading_components(e, k) for e in pca20]
+        rows[f"20 members, own batches, PCA: its leading {k} components"] = [leading_columns(e, k) for e in pca20]
     blocks = city_blocks(city, verbose=False)
     scores = pd.concat([evaluate(rows, city.labels, tasks, protocol=protocol), evaluate(rows, city.labels, tasks, protocol="spatial_blocks", groups=blocks)])
     r2 = scores[scores.metric == "r2"]
