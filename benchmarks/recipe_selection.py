@@ -23,9 +23,16 @@ shared/ are):
   full run. Two smoke runs came first, to check the code, and their numbers were seen: a draft that read the hidden
   modality on units the network had been trained with it scored 0.50 against 0.19 for the raw inputs on Chicago, a
   sign of memorised inputs, and was replaced by the held-out reading below; that reading's smoke run (two candidates,
-  64-d and 32-d tokens, two seeds, Chicago) gave 0.21 and 0.23. The full run chose 32-d tokens, and `UrbanFusion()`
-  follows it from this stop on, although the labels of both shared cities rank 32-d tokens below the 64-d tokens
-  of the earlier default (the R² columns of the result file).
+  64-d and 32-d tokens, two seeds, Chicago) gave 0.21 and 0.23. The full run chose 32-d tokens.
+
+What happened to that choice: `UrbanFusion()` was switched to 32-d tokens (commit e4210ad) and the default's
+benchmarks were re-run with five seeds (`benchmarks/results/trial_32d_*.md`). On Manhattan-270 the 32-d default
+lost to the raw POI counts under `spatial_blocks` (mean R² 0.409 against 0.448; one seed's crime R² fell far, a
+std of 0.242) and its land-use NMI fell to 0.757; on Chicago-77 it kept a smaller lead than 64-d (0.621 / 0.253
+against the best raw 0.596 / 0.191) with a larger seed spread (up to 0.064). An embedding that loses to its own
+inputs cannot be the default, so the default went back to the 64-d recipe, which is not this rule's choice. That
+step read labels (the rule's choice failed the margin test over raw inputs); no other candidate was picked from
+the labels. So the rule is not yet fit to choose the recipe.
 
 The rule:
 
@@ -64,8 +71,10 @@ from recipe import CITIES, load, fit
 
 MIN_AGREEMENT = 0.9
 FIXED_IN_ADVANCE = {"h as it is (no sphere)": "output scaling is fixed in advance (the unit sphere)"}  # reported, not eligible
-BASE = dict(dim=64, projection_dim=32)  # the recipe the rule was run on (the default until it chose 32-d tokens): every row is one change of it
-BASE_NAME = "64-d tokens (the earlier default)"
+BASE = dict(dim=64, projection_dim=32)  # the recipe the rule was run on (the default): every row is one change of it
+BASE_NAME = "64-d tokens (the default)"
+NOT_ADOPTED = {"32-d tokens": "Not adopted: as the default it lost to the raw POI counts on Manhattan-270 under `spatial_blocks` "
+               "(`trial_32d_recipe_manhattan270.md`), so the default stays 64-d tokens (the script's docstring)."}
 RULE_DIM = BASE["dim"]  # the output dimension every candidate is read at
 
 def candidates()->dict:
@@ -267,7 +276,9 @@ def main(argv=None):
         for col in tb.columns:
             if col not in ("parameters per network", "retention SE"):
                 table[f"{n}: {'cross-modal retention' if col == 'retention' else col}"] = tb[col].astype(float).round(3)
-    table.insert(0, "chosen", ["**yes**" if i == chosen else ("not eligible" if i in FIXED_IN_ADVANCE else ("reference" if i == reference else "")) for i in table.index])
+    mark = "**yes** (not adopted)" if chosen in NOT_ADOPTED else "**yes**"
+    table.insert(0, "chosen", [mark if i == chosen else ("not eligible" if i in FIXED_IN_ADVANCE else ("reference" if i == reference else "")) for i in table.index])
+    table = table.astype(object).where(table.notna(), "")  # the reference row has no agreement, size or label scores
     label_best = {n: {c: tb[c].astype(float).idxmax() for c in tb.columns if c.startswith("mean R²")} for n, tb in tables.items()}
     beaten = {n: int((tb["retention"].drop(reference) > tb.loc[reference, "retention"]).sum()) for n, tb in tables.items()}
     notes = [f"- {n}, best by {c} (labels, for comparison only): {b}" for n, d in label_best.items() for c, b in d.items()]
@@ -277,7 +288,7 @@ def main(argv=None):
         f"Each row is the recipe the rule was run on ({BASE_NAME}: `UrbanFusion({', '.join(f'{k}={v}' for k, v in BASE.items())})`) with one change "
         "(the first row none), trained with "
         f"{a.seeds} seeds. *Cross-modal retention*: each unit hides one of its modalities from training; for each modality, the "
-        f"evaluation's ridge from the {RULE_DIM} leading principal components (the earlier default's output dimension) of the "
+        f"evaluation's ridge from the {RULE_DIM} leading principal components (the default's output dimension) of the "
         "embedding made from the *other* modalities to that modality's inputs, fitted on the units that showed it and scored on those "
         "that hid it; averaged over modalities and seeds (SE: its standard error over seeds, combined over cities). *Seed agreement*: "
         "linear CKA between two seeds' embeddings, averaged over pairs. Rule (fourth version, fixed before its "
@@ -286,7 +297,7 @@ def main(argv=None):
         "and the tie goes to the fewest parameters per network, then to the higher cross-modal retention. The earlier versions' retention "
         "and the R² columns play no part in the choice. The last row reads each modality from the other modalities' inputs themselves: "
         "a reference, not a candidate.", "",
-        f"Chosen: **{chosen}**." + (" `UrbanFusion()` is now this recipe." if chosen == "32-d tokens" else ""), "",
+        f"Chosen: **{chosen}**." + (f" {NOT_ADOPTED[chosen]}" if chosen in NOT_ADOPTED else ""), "",
         *[f"- {n}: {k} of {len(tables[n]) - 1} candidates know more about an unseen modality than the other modalities' inputs themselves" for n, k in beaten.items()],
         *notes, "", markdown_table(table.rename_axis("candidate")), ""])
     out = Path(a.out_dir)/"recipe_selection.md"

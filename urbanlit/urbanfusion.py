@@ -38,14 +38,14 @@ COMBINES = ("procrustes", "pca")  # how the members' embeddings become one
 class UrbanFusionConfig(JSONConfig):
     "Settings of an UrbanFusion model (saved with its checkpoint). The defaults are urbanlit's recipe; `paper()` is the paper's configuration."
     modalities:list|None=None # modalities to train on (None: all the city has)
-    dim:int=32 # token width (released: 768); chosen by the label-free rule of benchmarks/recipe_selection.py
+    dim:int=64 # token width (released: 768)
     depth:int=1 # Transformer blocks (released: 1)
     heads:int=4 # attention heads (released: 8)
     mlp_ratio:float=4.0 # Transformer MLP width / dim (released: 4)
     dropout:float=0.0 # dropout in the Transformer
     pooling:str="mean" # "mean" over available tokens (released) or "attention"
     missing:str="mask" # "mask": missing modalities excluded; "zero": released zero tokens
-    projection_dim:int=16 # contrastive head width (released: 512)
+    projection_dim:int=32 # contrastive head width (released: 512)
     recon_weight:float=0.75 # λ, the share of the reconstruction loss (released: 0.25)
     smf_scheme:str="subset" # "subset" (released) or "dropout"
     smf_p:float=0.5 # "dropout": probability a modality goes to the second view
