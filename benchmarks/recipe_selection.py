@@ -115,8 +115,8 @@ def hidden_units(inputs:dict, seed:int=0)->dict:
     has = {m: set(v.index) for m, v in inputs.items()}
     units = sorted(set().union(*has.values()))
     hidden = {m: [] for m in names}
-    for k, unit in enumerate(np.random.default_rng(seed).permutation(len(units))):
-        m, unit = names[k % len(names)], units[unit]
+    for k, i in enumerate(np.random.default_rng(seed).permutation(len(units))):
+        m, unit = names[k % len(names)], units[i]
         if unit in has[m] and any(unit in has[o] for o in names if o != m): hidden[m].append(unit)
     return {m: pd.Index(v) for m, v in hidden.items()}
 
@@ -267,7 +267,6 @@ def main(argv=None):
     agree = pd.concat([tb["seed agreement (CKA)"] for tb in tables.values()], axis=1).mean(axis=1)
     se = np.sqrt((pd.concat([tb["retention SE"] for tb in tables.values()], axis=1) ** 2).sum(axis=1)) / len(tables)
     params = tables[names[0]]["parameters per network"]
-    reference = REFERENCE
     chosen = choose(ret, se, agree, params)
     seconds = {n: float(tb.pop("seconds").sum()) for n, tb in tables.items() if "seconds" in tb}
     table = pd.DataFrame({"cross-modal retention (mean over cities)": ret.round(3), "retention SE": se.round(3), "seed agreement (mean over cities)": agree.round(3),
@@ -277,10 +276,10 @@ def main(argv=None):
             if col not in ("parameters per network", "retention SE"):
                 table[f"{n}: {'cross-modal retention' if col == 'retention' else col}"] = tb[col].astype(float).round(3)
     mark = "**yes** (not adopted)" if chosen in NOT_ADOPTED else "**yes**"
-    table.insert(0, "chosen", [mark if i == chosen else ("not eligible" if i in FIXED_IN_ADVANCE else ("reference" if i == reference else "")) for i in table.index])
+    table.insert(0, "chosen", [mark if i == chosen else ("not eligible" if i in FIXED_IN_ADVANCE else ("reference" if i == REFERENCE else "")) for i in table.index])
     table = table.astype(object).where(table.notna(), "")  # the reference row has no agreement, size or label scores
     label_best = {n: {c: tb[c].astype(float).idxmax() for c in tb.columns if c.startswith("mean R²")} for n, tb in tables.items()}
-    beaten = {n: int((tb["retention"].drop(reference) > tb.loc[reference, "retention"]).sum()) for n, tb in tables.items()}
+    beaten = {n: int((tb["retention"].drop(REFERENCE) > tb.loc[REFERENCE, "retention"]).sum()) for n, tb in tables.items()}
     notes = [f"- {n}, best by {c} (labels, for comparison only): {b}" for n, d in label_best.items() for c, b in d.items()]
     cmd = " ".join(["python benchmarks/recipe_selection.py", *[f"--city {n}" for n in names], f"--seeds {a.seeds}", *(["--reuse"] if a.reuse else [])])
     text = "\n".join(["# The recipe a label-free criterion chooses", "",
