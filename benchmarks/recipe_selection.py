@@ -195,7 +195,7 @@ OLD_COLUMNS = {"retention": "retention, third version (leading 64)"}  # an earli
 def run(name:str, root:Path, seeds:int, earlier:pd.DataFrame|None=None, log=print)->pd.DataFrame:
     """Every column for every candidate; with `earlier` (a third-version run's table, same seeds), its columns are read
     from it and only the cross-modal retention is computed (its models train with hidden modalities, never the plain ones)."""
-    from urbanlit.urbanfusion import UrbanFusion, UrbanFusionConfig
+    from urbanlit.urbanfusion import UrbanFusion
     from urbanlit.probes import evaluate, city_blocks
     import torch
     torch.set_num_threads(1)
@@ -241,7 +241,6 @@ def choose(retention:pd.Series, se:pd.Series, agreement:pd.Series, parameters:pd
 
 def main(argv=None):
     from urbanlit.converters import find_shared_data
-    from urbanlit.urbanfusion import UrbanFusionConfig
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--city", action="append", choices=list(CITIES), help="a shared city (repeatable; default both)")
     p.add_argument("--seeds", type=int, default=3, help="pre-training seeds per candidate (at least 2, for the seed agreement)")
