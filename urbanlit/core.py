@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #bdac1413
 from __future__ import annotations
-import os, sys, random, math, json, shutil, tempfile, contextlib, importlib
+import os, sys, random, math, json, shutil, tempfile, contextlib, importlib, weakref
 from pathlib import Path
 from typing import Any, Iterable
 import numpy as np
@@ -14,7 +14,7 @@ import pandas as pd
 __all__ = ['CRS', 'INDEX_NAME', 'COORD_ORDER', 'MODALITY_KINDS', 'IMAGE_KINDS', 'MAX_DENSE_UNITS', 'DEVICE_ENV', 'THREADS_ENV',
            'SMALL_MODEL_PARAMETERS', 'UrbanlitInputError', 'optional_import', 'seed_everything', 'get_device',
            'requested_threads', 'cpu_threads', 'as_lonlat', 'validate_regions', 'atomic_path', 'write_json',
-           'check_finite', 'check_positive_int', 'aligned_rows']
+           'scratch_dir', 'check_finite', 'check_positive_int', 'aligned_rows']
 
 # %% ../nbs/00_core.ipynb #e8037b83
 CRS = "EPSG:4326"  # coordinate reference system of every unit table and coordinate array
@@ -204,6 +204,15 @@ def write_json(obj, # a JSON-serialisable object
               ):
     "Write `obj` as indented JSON to `path` atomically."
     with atomic_path(path) as tmp: Path(tmp).write_text(json.dumps(obj, indent=2, sort_keys=True, default=str))
+
+# %% ../nbs/00_core.ipynb #711606e3
+def scratch_dir(owner, # the object whose lifetime the folder shares (it must accept weak references)
+                prefix:str="urbanlit-", # name prefix of the folder
+               )->Path:
+    "A new temporary folder, removed with everything in it when `owner` is garbage-collected or the interpreter exits."
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    weakref.finalize(owner, shutil.rmtree, path, True)
+    return path
 
 # %% ../nbs/00_core.ipynb #0986ea76
 def check_finite(values, # a numpy array or torch tensor of features

@@ -197,12 +197,12 @@ class MuseCL(ModelAPI):
                              None if features is None else features.values.shape[1], stats)
 
     def fit(self, city:CityData, # the city to train on (labels are never read)
-            out_dir:str|Path|None=None, # checkpoints and logs of each stage; None: a temporary directory
+            out_dir:str|Path|None=None, # checkpoints and logs of each stage; None: a temporary directory, removed with the model
             resume:bool=False, # continue interrupted stages in `out_dir`
            )->"MuseCL":
         "Run MuseCL's three stages on `city`."
         city, c = check_city(city, "MuseCL.fit"), self.config
-        out_dir = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="urbanlit-musecl-"))
+        out_dir = Path(out_dir) if out_dir is not None else scratch_dir(self, prefix="urbanlit-musecl-")
         names = self._branch_names(city)
         self.branch_kinds = {m: city.modalities[m] for m in names}
         self.branches, self.stats = nn.ModuleDict(), {}

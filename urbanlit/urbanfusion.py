@@ -308,14 +308,14 @@ class UrbanFusion(ModelAPI):
         return wanted
 
     def fit(self, city:CityData, # the city to train on (labels are never read)
-            out_dir:str|Path|None=None, # checkpoint, log and feature cache; None: a temporary directory
+            out_dir:str|Path|None=None, # checkpoint, log and feature cache; None: a temporary directory, removed with the model
             resume:bool=False, # continue an interrupted run in `out_dir`
             max_steps:int|None=None, # stop after this many steps (resumable)
             feature_cache:str|Path|None=None, # image feature cache (default `out_dir/features`); runs on one city may share one
            )->"UrbanFusion":
         "Train on `city` with Stochastic Multimodal Fusion."
         city, c = check_city(city, "UrbanFusion.fit"), self.config
-        out_dir = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="urbanlit-uf-"))
+        out_dir = Path(out_dir) if out_dir is not None else scratch_dir(self, prefix="urbanlit-uf-")
         self.feature_dir = Path(feature_cache) if feature_cache is not None else out_dir/"features"  # `transform` of this city reads it again
         modalities = self._training_modalities(city)
         if resume and (out_dir/"checkpoint"/"state.json").exists():
