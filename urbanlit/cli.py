@@ -19,7 +19,7 @@ __all__ = ['MODELS', 'PRESETS', 'PROBE_PROTOCOLS', 'PROBE_NAMES', 'CONVERTERS', 
 
 # %% ../nbs/13_cli.ipynb #f7872669
 MODELS = ("urbanfusion", "musecl")  # model names accepted on the command line
-PRESETS = ("recommended", "small", "paper")  # "recommended": urbanlit's default recipe (`UrbanFusionConfig()`); "small": one network, 40 epochs, for a quick look; "paper": each paper's configuration (`*Config.paper()`)
+PRESETS = ("recommended", "stable", "small", "paper")  # "recommended": urbanlit's default recipe (`UrbanFusionConfig()`); "stable": the recipe with as many members as the city needs for repeatable scores; "small": one network, 40 epochs, for a quick look; "paper": each paper's configuration (`*Config.paper()`)
 
 PROBE_PROTOCOLS = ("spatial_blocks", "random_kfold", "literature_m270", "hafusion_ny", "hafusion_chicago", "hafusion_sf", "musecl")  # `probe --protocol` choices
 PROBE_NAMES = ("ridge", "mlp", "mlp_small", "knn")  # `probe --probe` choices (regression)
@@ -90,13 +90,16 @@ def model_config(name:str, preset:str="recommended", overrides:dict|None=None, s
     if name == "urbanfusion":
         if preset == "recommended":  # the Python default; --epochs fixes the schedule (batches of 32)
             base = UrbanFusionConfig(schedule="fixed" if epochs else "auto", train=TrainConfig(epochs=epochs or 100, batch_size=32, lr=1e-3, **loop))
+        elif preset == "stable":  # the recipe, members from the schedule (`auto_members`), each with its own batches, combined by PCA
+            base = UrbanFusionConfig(members="auto", member_batches="own", combine="pca", schedule="fixed" if epochs else "auto",
+                                     train=TrainConfig(epochs=epochs or 100, batch_size=32, lr=1e-3, **loop))
         elif preset == "small":
             base = UrbanFusionConfig(recon_weight=0.5, members=1, schedule="fixed", image=ImageFeatureConfig(image_size=32),
                                      train=TrainConfig(epochs=epochs or 40, batch_size=64, lr=1e-3, **loop))
         else: base = UrbanFusionConfig.paper(train=TrainConfig(epochs=epochs or 50, batch_size=256, lr=1e-4, **loop))
         cls = UrbanFusionConfig
     else:
-        if preset in ("recommended", "small"):  # MuseCL has one CPU-sized preset besides the paper's
+        if preset in ("recommended", "stable", "small"):  # MuseCL has one CPU-sized preset besides the paper's
             base = MuseCLConfig(street_view_backbone="resnet18", image_size=32, embed_dim=64, w2v_dim=64, w2v_epochs=10,
                                 triplet=TrainConfig(epochs=epochs or 2, batch_size=32, lr=1e-3, **loop),
                                 fusion=TrainConfig(epochs=40, batch_size=64, lr=1e-3, **loop))
@@ -500,7 +503,7 @@ def build_parser()->argparse.ArgumentParser:
     p = add("pretrain", "Train UrbanFusion or MuseCL on a city directory; writes a checkpoint and the embeddings.", cmd_pretrain)
     p.add_argument("--city", required=True, help="city directory"); p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--model", default="urbanfusion", choices=MODELS, help="the model to train")
-    p.add_argument("--preset", default="recommended", choices=PRESETS, help="recommended: the default recipe (network sizes, batch and epochs scaled to the city); small: one network, 40 epochs; paper: each paper's configuration, field by field")
+    p.add_argument("--preset", default="recommended", choices=PRESETS, help="recommended: the default recipe (network sizes, batch and epochs scaled to the city); stable: the recipe with as many members as the city needs for repeatable scores (up to 80 on small cities: slower); small: one network, 40 epochs; paper: each paper's configuration, field by field")
     p.add_argument("--seed", type=int, help="seed of initialisation, data order and sampling (default: 0)"); p.add_argument("--epochs", type=int, help="training epochs (default: the preset's; recommended: from the number of units)")
     p.add_argument("--modalities", help="UrbanFusion: comma-separated modalities to train on (default: all the city has)")
     p.add_argument("--dim", type=int, help="UrbanFusion: token width (default: the preset's)")

@@ -25,8 +25,8 @@ from .models import *
 from .models import _SavedOptimizer
 
 # %% auto #0
-__all__ = ['OUTPUTS', 'SCHEDULES', 'MEMBER_BATCHES', 'COMBINES', 'UrbanFusionConfig', 'auto_schedule', 'UrbanFusionNet',
-           'UrbanFusionEnsemble', 'urbanfusion_loss', 'FeatureTable', 'UrbanFusion']
+__all__ = ['OUTPUTS', 'SCHEDULES', 'MEMBER_BATCHES', 'COMBINES', 'MEMBER_STEPS', 'UrbanFusionConfig', 'auto_schedule',
+           'auto_members', 'UrbanFusionNet', 'UrbanFusionEnsemble', 'urbanfusion_loss', 'FeatureTable', 'UrbanFusion']
 
 # %% ../nbs/08a_urbanfusion.ipynb #c3a76ea9
 OUTPUTS = ("sphere", "raw")  # UrbanFusion's embedding: on the unit sphere (where InfoNCE compares) or h as it is
@@ -56,7 +56,7 @@ class UrbanFusionConfig(JSONConfig):
     location_hidden:int=64 # width of each scale's MLP (released: 1024)
     location_depth:int=2 # hidden layers of each scale's MLP (released: 3)
     count_transform:str="log1p" # vector modalities of counts (non-negative integers) enter as log1p; "none": as they are
-    members:int=5 # networks trained side by side from different initialisations; the embedding is their aligned mean (released: 1)
+    members:int|str=5 # networks trained side by side from different initialisations; the embedding is their aligned mean (released: 1); "auto": `auto_members` of the schedule
     combine:str="procrustes" # how the members' embeddings become one: "procrustes" (rotated onto the first, averaged) or "pca" (side by side, leading principal axes)
     member_batches:str="shared" # "own": each member sees the units in its own batches (a fixed random relabelling of the units per member); "shared": all members the same batches
     output:str="sphere" # "sphere": the embedding scaled to unit length; "raw": h as it is (released)
@@ -68,7 +68,8 @@ class UrbanFusionConfig(JSONConfig):
         if self.output not in OUTPUTS: raise UrbanlitInputError(f"`output` is {self.output!r}", f"use one of {OUTPUTS}")
         if self.schedule not in SCHEDULES: raise UrbanlitInputError(f"`schedule` is {self.schedule!r}", f"use one of {SCHEDULES}")
         if self.count_transform not in COUNT_TRANSFORMS: raise UrbanlitInputError(f"`count_transform` is {self.count_transform!r}", f"use one of {COUNT_TRANSFORMS}")
-        check_positive_int(self.members, "members")
+        if isinstance(self.members, str) and self.members != "auto": raise UrbanlitInputError(f"`members` is {self.members!r}", "pass a positive integer or 'auto'")
+        if self.members != "auto": check_positive_int(self.members, "members")
         if self.combine not in COMBINES: raise UrbanlitInputError(f"`combine` is {self.combine!r}", f"use one of {COMBINES}")
         if self.member_batches not in MEMBER_BATCHES: raise UrbanlitInputError(f"`member_batches` is {self.member_batches!r}", f"use one of {MEMBER_BATCHES}")
         check_location_encoder(self.location_encoder)
@@ -103,6 +104,14 @@ def auto_schedule(n_units:int)->dict:
     batch = min(n, 256, max(32, math.ceil(n / 8)))
     epochs = min(100, max(10, math.ceil(20_000 / math.ceil(n / batch))))
     return {"batch_size": int(batch), "epochs": int(epochs)}
+
+MEMBER_STEPS = 24_000  # `members="auto"`: the training steps of all members together
+def auto_members(steps:int, # optimizer steps of one member (epochs x batches an epoch)
+                 low:int=5, high:int=80)->int:
+    """Ensemble members for `members="auto"`: a fixed budget of `MEMBER_STEPS` member-steps, at least `low` and at most
+    `high` members. A small city trains few steps a member and gets many members, whose average is what makes its scores
+    repeatable across seeds; a big city keeps the default's five."""
+    return int(min(high, max(low, math.ceil(MEMBER_STEPS / check_positive_int(steps, "steps")))))
 
 
 # %% ../nbs/08a_urbanfusion.ipynb #a3aa28fe
@@ -295,6 +304,7 @@ class UrbanFusion(ModelAPI):
         config = UrbanFusionConfig.with_overrides(config, **overrides)
         self.config, self.net, self.poi_categories, self.input_dims, self.history, self.train_config = config, None, None, None, [], None
         self.trained_on = None  # `city_fingerprint` of the training city
+        self.n_members = None  # ensemble members trained (`members`, or what "auto" chose for the city)
 
     def _training_modalities(self, city:CityData)->list[str]:
         known, has_data = city.modalities, city.availability().any()  # one availability table, not one per modality
@@ -328,12 +338,13 @@ class UrbanFusion(ModelAPI):
         self.trained_on = city_fingerprint(city)
         self.input_dims = {m: f.values.shape[1] for m, f in feats.items()}
         stats = fit_standardization({m: f.values for m, f in feats.items()}, {m: f.available for m, f in feats.items()})
-        table = FeatureTable(feats, modalities, member_orders=c.members if c.member_batches == "own" else 1, seed=c.train.seed)
-        self.train_config = c.train if c.schedule == "fixed" else dataclasses.replace(c.train, **auto_schedule(len(table)))
+        self.train_config = c.train if c.schedule == "fixed" else dataclasses.replace(c.train, **auto_schedule(city.n_units))
         t = self.train_config
-        if t.progress: print(f"UrbanFusion on {len(table)} units: {c.members} member(s), {math.ceil(len(table) / t.batch_size)} batches of ≤ {t.batch_size} units, {t.epochs} epochs")
+        self.n_members = auto_members(t.epochs * math.ceil(city.n_units / t.batch_size)) if c.members == "auto" else c.members
+        table = FeatureTable(feats, modalities, member_orders=self.n_members if c.member_batches == "own" else 1, seed=c.train.seed)
+        if t.progress: print(f"UrbanFusion on {len(table)} units: {self.n_members} member(s), {math.ceil(len(table) / t.batch_size)} batches of ≤ {t.batch_size} units, {t.epochs} epochs")
         seed_everything(t.seed)
-        self.net = UrbanFusionEnsemble(c, self.input_dims, stats)
+        self.net = UrbanFusionEnsemble(dataclasses.replace(c, members=self.n_members), self.input_dims, stats)
         loss = lambda model, batch, g: urbanfusion_loss(model, batch, g, c.recon_weight, c.smf_scheme, c.smf_p)
         result = train(self.net, table, loss, t, out_dir=out_dir, resume=resume, extra_state=self._state(), max_steps=max_steps, description="UrbanFusion")
         self.history, self.checkpoint = result.history, result.checkpoint
@@ -352,7 +363,7 @@ class UrbanFusion(ModelAPI):
 def _state(self:UrbanFusion)->dict:
     # modality order is kept as a list: JSON objects are written with sorted keys
     return {"model": type(self).__name__, "model_config": self.config.to_dict(), "modalities": list(self.input_dims),
-            "input_dims": self.input_dims, "poi_categories": self.poi_categories, "trained_on": self.trained_on}
+            "input_dims": self.input_dims, "poi_categories": self.poi_categories, "trained_on": self.trained_on, "n_members": self.n_members}
 
 @patch
 def _own_feature_cache(self:UrbanFusion, city:CityData)->Path|None:
@@ -442,7 +453,9 @@ def load(cls:UrbanFusion, path:str|Path, # a directory written by `save` or a tr
     model.input_dims = {m: state["input_dims"][m] for m in state["modalities"]}
     model.poi_categories, model.trained_on = state["poi_categories"], state.get("trained_on")  # absent in checkpoints before urbanlit recorded it
     stats = {m: (torch.zeros(d), torch.ones(d)) for m, d in model.input_dims.items()}
-    model.net = UrbanFusionEnsemble(model.config, model.input_dims, stats)
+    if model.config.members == "auto" and "n_members" not in state: raise UrbanlitInputError(f"{path} does not say how many members `members='auto'` trained", "load a checkpoint written by this version of urbanlit")
+    model.n_members = state.get("n_members", model.config.members)  # checkpoints before `members="auto"`: the config's count
+    model.net = UrbanFusionEnsemble(dataclasses.replace(model.config, members=model.n_members), model.input_dims, stats)
     load_checkpoint(path, model.net)
     model.net.eval()
     run = Path(path).parent  # a training run's out_dir/checkpoint: its features/ are that run's cache
