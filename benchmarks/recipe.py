@@ -21,7 +21,7 @@ import numpy as np, pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import markdown_table, machine_note, mean_std
-from hafusion_cities import raw_baselines, pretrain_musecl
+from hafusion_cities import raw_baselines, pretrain_musecl, fit_preset
 
 CITIES = {"chicago77": ("hafusion", "hafusion_chicago", ["checkin", "crime", "service_call"]),
           "manhattan270": ("manhattan270", "literature_m270", ["checkins", "crime"])}
@@ -56,12 +56,6 @@ def fit(city, seed:int, **overrides):
     from urbanlit.urbanfusion import UrbanFusion
     from urbanlit.train import TrainConfig
     return UrbanFusion(train=TrainConfig(seed=seed, progress=False, device="cpu"), **overrides).fit(city)
-
-def fit_preset(city, preset:str, seed:int):
-    "UrbanFusion with a preset of `urbanlit pretrain` (as the command builds it), trained on `city`."
-    from urbanlit.cli import model_config
-    from urbanlit.urbanfusion import UrbanFusion
-    return UrbanFusion(model_config("urbanfusion", preset, seed=seed, device="cpu", progress=False)).fit(city)
 
 def run(name:str, root:Path, seeds:int=5, ablation_seeds:int=5, log=print):
     from urbanlit.probes import evaluate, city_blocks, literature_protocol
