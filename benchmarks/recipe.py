@@ -21,12 +21,11 @@ import numpy as np, pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import markdown_table, machine_note, mean_std
-from hafusion_cities import raw_baselines, pretrain_musecl, fit_preset
+from hafusion_cities import raw_baselines, pretrain_musecl, fit_preset, STABLE
 
 CITIES = {"chicago77": ("hafusion", "hafusion_chicago", ["checkin", "crime", "service_call"]),
           "manhattan270": ("manhattan270", "literature_m270", ["checkins", "crime"])}
 DEFAULT = "UrbanFusion (default recipe)"
-STABLE = "UrbanFusion, `--preset stable`"  # the recipe with members="auto" (own batches, PCA); its member count is added to the row name
 
 def load(name:str, root:Path):
     from urbanlit.converters import hafusion_to_city, manhattan270_to_city

@@ -93,6 +93,11 @@ def linear_cka(a:np.ndarray, b:np.ndarray)->float:
     cross = np.linalg.norm(a.T @ b) ** 2
     return float(cross / (np.linalg.norm(a.T @ a) * np.linalg.norm(b.T @ b)))
 
+def seed_agreement(runs:list[pd.DataFrame])->float:
+    "Mean linear CKA between the embeddings of several runs (seeds), over pairs of runs: 1 when all are one embedding up to rotation and scale."
+    x = [r.to_numpy(np.float64) for r in runs]
+    return float(np.mean([linear_cka(x[i], x[j]) for i, j in itertools.combinations(range(len(x)), 2)]))
+
 def retention_inputs(city, modalities:list)->dict:
     "Modality name -> its inputs as the default recipe prepares them, on the units that have it: the same targets for every candidate."
     from urbanlit.inputs import modality_features
@@ -217,7 +222,7 @@ def run(name:str, root:Path, seeds:int, earlier:pd.DataFrame|None=None, log=prin
             scores = pd.concat([evaluate({cand: embs}, city.labels, tasks, protocol=protocol),
                                 evaluate({cand: embs}, city.labels, tasks, protocol="spatial_blocks", groups=blocks)])
             r2 = scores[scores.metric == "r2"]
-            row = {"seed agreement (CKA)": np.mean([linear_cka(embs[i].to_numpy(np.float64), embs[j].to_numpy(np.float64)) for i, j in itertools.combinations(range(seeds), 2)]),
+            row = {"seed agreement (CKA)": seed_agreement(embs),
                    "parameters per network": parameters_per_network(models[0]),
                    "retention, first version (Ridge(1))": np.mean([retention(inputs, e) for e in embs]),
                    "retention, second version (as it is)": np.mean([retention(inputs, e, blocks) for e in embs]),

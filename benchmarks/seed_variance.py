@@ -3,7 +3,7 @@
 Run: `python benchmarks/seed_variance.py [--city chicago77|manhattan270] [--seeds 5] [--quick]` (from the repository root, with
 `../shared/data` beside the checkout or `$URBANLIT_SHARED_DATA` set). Writes `benchmarks/results/seed_variance_<city>.md`.
 
-Issue 16 asks for a seed std <= 0.02 per task; under `spatial_blocks` the default recipe has not met it. Four rows, each
+Issue 16 asks for a seed std <= 0.02 per task; under `spatial_blocks` the default recipe has not met it. The rows, each
 scored under the city's literature protocol and under `spatial_blocks`, mean ± std over `--seeds` draws:
 
 - the default recipe (five members trained side by side), one pre-training seed per draw;
@@ -27,13 +27,14 @@ few units that move most, and where those units lie in the label distribution.
 No label is read before the probes, and nothing here changes the recipe.
 """
 from __future__ import annotations
-import argparse, itertools, sys, time, warnings
+import argparse, sys, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import markdown_table, machine_note, mean_std
 from recipe import CITIES, load, fit
+from recipe_selection import seed_agreement
 
 def averaged_on_sphere(runs:list[pd.DataFrame])->pd.DataFrame:
     "Runs rotated onto the first by orthogonal Procrustes, averaged, and scaled to unit length."
@@ -55,22 +56,16 @@ NOISE_LEVELS = (0.01, 0.03, 0.1)  # Gaussian noise added to one trained default 
 def noise_row(level:float)->str:
     return f"one default embedding + {level:.0%} Gaussian noise, one noise draw per draw"
 
-def agreement(runs:list[pd.DataFrame])->float:
-    "Mean linear CKA between the draws of one row, over pairs of draws: 1 when every draw is the same embedding up to rotation and scale."
-    from recipe_selection import linear_cka
-    x = [r.to_numpy(np.float64) for r in runs]
-    return float(np.mean([linear_cka(x[i], x[j]) for i, j in itertools.combinations(range(len(x)), 2)]))
-
-def error_movement(runs:list[pd.DataFrame], city, task:str, groups, repeats:int=5)->dict:
+def error_movement(runs:list[pd.DataFrame], city, task:str, groups)->dict:
     """Where a task's `spatial_blocks` score moves between draws: each draw's out-of-fold predictions (averaged over the
-    probe's `repeats`), each unit's squared error, and the share of the between-draw variation of those errors that the
+    protocol's repeats), each unit's squared error, and the share of the between-draw variation of those errors that the
     1, 3 and 10 units that move most account for, with how far out in the label distribution those units lie."""
     from urbanlit.probes import get_protocol, task_rows, out_of_fold
     protocol = get_protocol("spatial_blocks")
     preds = []
     for run in runs:
         X, y, _, block, _ = task_rows(protocol, run, city.labels, task, groups=groups)
-        preds.append(np.nanmean([out_of_fold(protocol, X, y, seed, block)[0] for seed in range(repeats)], 0))
+        preds.append(np.nanmean([out_of_fold(protocol, X, y, seed, block)[0] for seed in range(protocol.repeats)], 0))
     err = (np.array(preds) - y) ** 2
     moves = ((err - err.mean(0)) ** 2).sum(0)
     order = np.argsort(-moves)
@@ -80,8 +75,8 @@ def error_movement(runs:list[pd.DataFrame], city, task:str, groups, repeats:int=
             "label percentile of those 3 units": ", ".join(f"{100 * rank[i]:.0f}" for i in order[:3])}
 
 def study(name:str, root:Path, seeds:int=5, quick:bool=False, log=print)->tuple[pd.DataFrame, pd.DataFrame]:
-    """The score table (rows: the embeddings of the docstring; `quick`: the default, the noise rows and its leading
-    components only) with the agreement between draws, and the table of where the `spatial_blocks` scores move."""
+    """The score table (rows: the embeddings of the docstring; `quick`: the default and the noise rows only) with the
+    agreement between draws, and the table of where the `spatial_blocks` scores move."""
     import torch
     from urbanlit.probes import evaluate, city_blocks
     torch.set_num_threads(1)
@@ -117,7 +112,7 @@ def study(name:str, root:Path, seeds:int=5, quick:bool=False, log=print)->tuple[
     r2 = scores[scores.metric == "r2"]
     table = pd.DataFrame({f"{task} ({p})": {row.embedding: mean_std(row) for _, row in r2[(r2.task == task) & (r2.protocol == p)].iterrows()}
                           for p in (protocol, "spatial_blocks") for task in tasks}).loc[list(rows)].rename_axis("embedding (draws)")
-    table.insert(0, "agreement between draws (CKA)", [f"{agreement(rows[r]):.4f}" for r in table.index])
+    table.insert(0, "agreement between draws (CKA)", [f"{seed_agreement(rows[r]):.4f}" for r in table.index])
     moves = pd.DataFrame({f"{task}, {row}": error_movement(rows[row], city, task, blocks)
                           for row in ("default recipe, one seed per draw", noise_row(NOISE_LEVELS[-1])) for task in tasks}).T.rename_axis("task, embedding (draws)")
     return table, moves
