@@ -4,7 +4,7 @@
 
 # %% ../nbs/08b_musecl.ipynb #8c145840
 from __future__ import annotations
-import tempfile, warnings
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08a_urbanfusion.ipynb #3f665046
 from __future__ import annotations
-import math, tempfile, dataclasses, warnings
+import math, dataclasses, warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Sequence
@@ -106,7 +106,7 @@ def auto_schedule(n_units:int)->dict:
     return {"batch_size": int(batch), "epochs": int(epochs)}
 
 MEMBER_STEPS = 24_000  # `members="auto"`: the training steps of all members together
-def auto_members(steps:int, # optimizer steps of one member (epochs x batches an epoch)
+def auto_members(steps:int, # batches one member trains on (epochs x batches an epoch; the optimizer steps unless gradients accumulate)
                  low:int=5, high:int=80)->int:
     """Ensemble members for `members="auto"`: a fixed budget of `MEMBER_STEPS` member-steps, at least `low` and at most
     `high` members. A small city trains few steps a member and gets many members, whose average is what makes its scores
@@ -340,9 +340,10 @@ class UrbanFusion(ModelAPI):
         stats = fit_standardization({m: f.values for m, f in feats.items()}, {m: f.available for m, f in feats.items()})
         self.train_config = c.train if c.schedule == "fixed" else dataclasses.replace(c.train, **auto_schedule(city.n_units))
         t = self.train_config
-        self.n_members = auto_members(t.epochs * math.ceil(city.n_units / t.batch_size)) if c.members == "auto" else c.members
+        batches = math.ceil(city.n_units / t.batch_size)  # an epoch
+        self.n_members = auto_members(t.epochs * batches) if c.members == "auto" else c.members
         table = FeatureTable(feats, modalities, member_orders=self.n_members if c.member_batches == "own" else 1, seed=c.train.seed)
-        if t.progress: print(f"UrbanFusion on {len(table)} units: {self.n_members} member(s), {math.ceil(len(table) / t.batch_size)} batches of ≤ {t.batch_size} units, {t.epochs} epochs")
+        if t.progress: print(f"UrbanFusion on {len(table)} units: {self.n_members} member(s), {batches} batches of ≤ {t.batch_size} units, {t.epochs} epochs")
         seed_everything(t.seed)
         self.net = UrbanFusionEnsemble(dataclasses.replace(c, members=self.n_members), self.input_dims, stats)
         loss = lambda model, batch, g: urbanfusion_loss(model, batch, g, c.recon_weight, c.smf_scheme, c.smf_p)
