@@ -5,8 +5,9 @@ beside them.
 Run: `python benchmarks/hafusion_cities.py --city-dir ../shared/data/chicago77 [--city-dir OTHER ...] [--seeds 5] [--stable]`
 (from the repository root). Each folder holds HAFusion's arrays (`poi_dist.npy`, `mob-adj.npy`, `landUse_dist.npy`,
 label `*_counts.npy`); it is converted with `urbanlit.converters.hafusion_to_city`. The HAFusion protocol of a folder is chosen
-from its name (ny / chicago / sf, see `HAFUSION_CITY`) or given with `--protocol`. Writes
-`benchmarks/results/hafusion_<folder>.md`.
+from its name (ny / chicago / sf, see `HAFUSION_CITY`) or given with `--protocol`; a folder whose name is none of these
+(another city) is scored with `GENERIC` (HAFusion's script in its 10-fold shuffled form) and no published numbers, which
+belong to their own city only. Writes `benchmarks/results/hafusion_<folder>.md`.
 
 Nothing here reads a label before the probes: UrbanFusion runs with `urbanlit pretrain`'s defaults, for every city the
 same (no per-city setting); `--stable` adds a row for `urbanlit pretrain --preset stable` (as many ensemble members as
@@ -29,12 +30,22 @@ PUBLISHED = {  # HAFusion's table (check-in / crime / service calls R²); its sc
     "hafusion_sf": {"checkin": "0.813", "crime": "0.682", "service_call": "0.612"},
 }
 
+GENERIC = "hafusion_sf"  # a folder of another city: HAFusion's task script in its generic form (Ridge(1), KFold(10, shuffled, seed 2024))
+
+def city_of(folder:Path)->str|None:
+    "The HAFusion city protocol a folder's name identifies (digits, case, '_' and '-' ignored), or None for another city."
+    return HAFUSION_CITY.get(re.sub(r"\d+", "", folder.name.lower()).strip("_-"))
+
 def protocol_for(folder:Path, given:str|None=None)->str:
-    "The HAFusion protocol of a folder: `given`, else from the folder's name."
-    if given: return given
-    key = re.sub(r"\d+", "", folder.name.lower()).strip("_-")
-    if key not in HAFUSION_CITY: raise SystemExit(f"cannot tell which HAFusion city {folder} is: pass --protocol hafusion_ny|hafusion_chicago|hafusion_sf")
-    return HAFUSION_CITY[key]
+    "The protocol a folder is scored with: `given`, else the one its name identifies, else `GENERIC`."
+    if given and given not in PUBLISHED: raise SystemExit(f"--protocol {given}: use one of {sorted(PUBLISHED)}")
+    return given or city_of(folder) or GENERIC
+
+def published_row(folder:Path, tasks:list, protocol:str)->dict|None:
+    "HAFusion's published R² for the folder's city, as columns of this protocol; None when the folder is another city (or is scored otherwise)."
+    city = city_of(folder)
+    if city is None or city != protocol: return None
+    return {f"{t} ({protocol})": PUBLISHED[city].get(t, "") for t in tasks}
 
 def raw_baselines(city)->dict[str, pd.DataFrame]:
     "The inputs without learning: POI counts, log POI counts ⊕ OD out/in distributions, land-use counts, and all of them concatenated."
@@ -73,6 +84,8 @@ def run(folder:Path, seeds:int=5, protocol:str|None=None, stable:bool=False, log
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", category=FutureWarning)
     name = protocol_for(folder, protocol)
+    if protocol is None and city_of(folder) is None:
+        log(f"{folder.name}: not one of HAFusion's cities by its name (ny, chicago, sf): scored with {GENERIC} (HAFusion's script, 10 shuffled folds), no published numbers")
     city = hafusion_to_city(folder)
     tasks = list(city.labels.columns)
     learned = {"UrbanFusion (default recipe)": [], **({STABLE: []} if stable else {}), "MuseCL (no images)": []}
@@ -82,9 +95,10 @@ def run(folder:Path, seeds:int=5, protocol:str|None=None, stable:bool=False, log
         if stable:
             model = fit_preset(city, "stable", seed)
             learned[STABLE].append(model.transform(city))
+            members = model.n_members  # the same for every seed: it follows from the city's size
         learned["MuseCL (no images)"].append(pretrain_musecl(city, seed))
         log(f"{folder.name}, seed {seed}: pre-trained in {time.time() - t:.0f} s")
-    if stable: learned = {(f"{STABLE} ({model.n_members} members)" if k == STABLE else k): v for k, v in learned.items()}
+    if stable: learned = {(f"{STABLE} ({members} members)" if k == STABLE else k): v for k, v in learned.items()}
     embeddings = {**learned, **raw_baselines(city)}
     blocks = city_blocks(city, verbose=False)
     scores = pd.concat([evaluate(embeddings, city.labels, tasks, protocol=name), evaluate(embeddings, city.labels, tasks, protocol="spatial_blocks", groups=blocks)])
@@ -94,15 +108,17 @@ def run(folder:Path, seeds:int=5, protocol:str|None=None, stable:bool=False, log
     means = r2.groupby(["protocol", "embedding"])["mean"].mean().unstack(0)
     table[f"mean R² ({name})"], table["mean R² (spatial_blocks)"] = means[name].round(3), means["spatial_blocks"].round(3)
     table = table.loc[list(embeddings)]
-    published = pd.DataFrame({f"{t} ({name})": [PUBLISHED[name].get(t, "")] for t in tasks}, index=["HAFusion, published (selected on test labels)"])
-    table = pd.concat([table, published]).fillna("").rename_axis("embedding")
-    return table, scores, dict(protocol=name, blocks=get_protocol("spatial_blocks").describe(), n=city.n_units)
+    published = published_row(folder, tasks, name)
+    if published is not None: table = pd.concat([table, pd.DataFrame([published], index=["HAFusion, published (selected on test labels)"])])
+    table = table.fillna("").rename_axis("embedding")
+    return table, scores, dict(protocol=name, blocks=get_protocol("spatial_blocks").describe(), n=city.n_units, published=published is not None,
+                               known=city_of(folder) is not None)
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--city-dir", action="append", required=True, help="a HAFusion-format folder (repeatable)")
     p.add_argument("--seeds", type=int, default=5, help="pre-training seeds")
-    p.add_argument("--protocol", help="the HAFusion protocol of every folder (default: from each folder's name)")
+    p.add_argument("--protocol", choices=sorted(PUBLISHED), help=f"the HAFusion protocol of every folder (default: from each folder's name; another city's: {GENERIC})")
     p.add_argument("--stable", action="store_true", help="also UrbanFusion's stable preset (as many members as the city needs; up to 16 times the training time)")
     p.add_argument("--out-dir", default=str(Path(__file__).parent/"results"))
     a = p.parse_args(argv)
@@ -116,8 +132,11 @@ def main(argv=None):
             "communities of the trip graph, as the folder has no geometry). Learned embeddings: mean ± std over pre-training seeds. "
             "UrbanFusion runs with `urbanlit pretrain`'s defaults" + (" and with `--preset stable`" if a.stable else "") + "; MuseCL without images with its small preset.", "",
             markdown_table(table), "",
-            "HAFusion's published numbers come from its paper; its training script keeps, every 30 epochs, the embedding that scores best "
-            "on these same labels, so they are optimistic and not comparable one to one.", ""])
+            ("HAFusion's published numbers come from its paper; its training script keeps, every 30 epochs, the embedding that scores best "
+             "on these same labels, so they are optimistic and not comparable one to one." if info["published"] else
+             "No published HAFusion numbers are shown: " + ("the folder's name is not one of HAFusion's cities (ny, chicago, sf), and those numbers belong to their own city."
+             + (f" Without `--protocol` such a folder is scored with `{GENERIC}`, HAFusion's script in its 10-fold shuffled form." if a.protocol is None else "")
+             if not info["known"] else "the folder is scored with another protocol than its city's.")), ""])
         out = Path(a.out_dir)/f"hafusion_{folder.name}.md"
         out.parent.mkdir(parents=True, exist_ok=True); out.write_text(text, encoding="utf-8")
         print(text)
