@@ -189,7 +189,8 @@ def main(argv=None):
         "The protocol chooses the ridge penalty α inside each fold of each repeat by inner cross-validation over whole blocks of the "
         "training units. The second column scores every draw with, in each fold, the α most draws chose there (the same splits, "
         "the same scaling): the spread left is the embeddings' own; the difference is the choice of α flipping between draws "
-        "whose embeddings are nearly the same.", "", markdown_table(alphas), ""])
+        "whose embeddings are nearly the same. The ± here is the sample std over draws (ddof 1), √(n/(n−1)) times the first "
+        "table's, which is `evaluate`'s population std (1.12 times for 5 draws).", "", markdown_table(alphas), ""])
     out = Path(a.out_dir)/f"seed_variance_{a.city}.md"
     out.parent.mkdir(parents=True, exist_ok=True); out.write_text(text, encoding="utf-8")
     print(text)

@@ -456,7 +456,7 @@ def task_rows(protocol:Protocol, # the protocol (its target filter and estimator
     return X, y, ids, block, test_mask
 
 def _summary(values:list[list[float]])->dict:
-    "Mean ± std of one metric: over runs (each the mean of its repeats) when there are several runs, else over repeats."
+    "Mean ± std of one metric: over runs (each the mean of its repeats) when there are several runs, else over repeats; the population std (ddof 0)."
     per_run = [float(np.mean(v)) for v in values]
     if len(values) > 1: return dict(mean=float(np.mean(per_run)), std=float(np.std(per_run)), std_over="runs")
     return dict(mean=per_run[0], std=float(np.std(values[0])), std_over="repeats")
