@@ -21,9 +21,9 @@ import numpy as np, pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import markdown_table, machine_note, mean_std
 
-HAFUSION_CITY = {"ny": "hafusion_ny", "nyc": "hafusion_ny", "newyork": "hafusion_ny", "new_york": "hafusion_ny",
-                 "chicago": "hafusion_chicago", "chi": "hafusion_chicago", "sf": "hafusion_sf", "sanfrancisco": "hafusion_sf",
-                 "san_francisco": "hafusion_sf"}  # folder name (digits stripped) -> protocol
+HAFUSION_CITY = {"ny": "hafusion_ny", "nyc": "hafusion_ny", "newyork": "hafusion_ny", "chicago": "hafusion_chicago", "chi": "hafusion_chicago",
+                 "sf": "hafusion_sf", "sanfrancisco": "hafusion_sf"}  # folder name (letters only, lower case) -> protocol
+CITY_NAMES = {"newyork": "hafusion_ny", "chicago": "hafusion_chicago", "sanfrancisco": "hafusion_sf"}  # also found inside a longer name
 PUBLISHED = {  # HAFusion's table (check-in / crime / service calls R²); its script keeps the epoch that scores best on these labels
     "hafusion_ny": {"checkin": "0.844", "crime": "0.734", "service_call": "0.493"},
     "hafusion_chicago": {"checkin": "0.870 ± 0.010", "crime": "0.631 ± 0.036", "service_call": "0.613 ± 0.067"},
@@ -33,8 +33,11 @@ PUBLISHED = {  # HAFusion's table (check-in / crime / service calls R²); its sc
 GENERIC = "hafusion_sf"  # a folder of another city: HAFusion's task script in its generic form (Ridge(1), KFold(10, shuffled, seed 2024))
 
 def city_of(folder:Path)->str|None:
-    "The HAFusion city protocol a folder's name identifies (digits, case, '_' and '-' ignored), or None for another city."
-    return HAFUSION_CITY.get(re.sub(r"\d+", "", folder.name.lower()).strip("_-"))
+    """The HAFusion city protocol a folder's name identifies, or None for another city: its letters alone, lower case, are one
+    of `HAFUSION_CITY` (chicago77, NY, san-francisco) or contain a full city name of `CITY_NAMES` (hafusion_chicago, new-york-180)."""
+    key = re.sub(r"[^a-z]", "", folder.name.lower())
+    found = {p for city, p in CITY_NAMES.items() if city in key}
+    return HAFUSION_CITY.get(key) or (found.pop() if len(found) == 1 else None)
 
 def protocol_for(folder:Path, given:str|None=None)->str:
     "The protocol a folder is scored with: `given`, else the one its name identifies, else `GENERIC`."
@@ -127,8 +130,9 @@ def main(argv=None):
         t = time.time()
         table, scores, info = run(folder, a.seeds, a.protocol, a.stable)
         text = "\n".join([f"# {folder.name}: urbanlit's default embeddings against their raw inputs", "",
-            f"`python benchmarks/hafusion_cities.py --city-dir {folder} --seeds {a.seeds}{' --stable' if a.stable else ''}` ({info['n']} regions, {time.time() - t:.0f} s on {machine_note()}).", "",
-            f"R² under HAFusion's protocol for this city (`{info['protocol']}`) and under urbanlit's `spatial_blocks` ({info['blocks']}; blocks: "
+            f"`python benchmarks/hafusion_cities.py --city-dir {folder} --seeds {a.seeds}{f' --protocol {a.protocol}' if a.protocol else ''}{' --stable' if a.stable else ''}` ({info['n']} regions, {time.time() - t:.0f} s on {machine_note()}).", "",
+            (f"R² under HAFusion's protocol for this city (`{info['protocol']}`)" if info["known"] and info["published"] else
+             f"R² under HAFusion's `{info['protocol']}` protocol" + ("" if info["known"] else " (the folder is not one of HAFusion's cities by its name)")) + f" and under urbanlit's `spatial_blocks` ({info['blocks']}; blocks: "
             "communities of the trip graph, as the folder has no geometry). Learned embeddings: mean ± std over pre-training seeds. "
             "UrbanFusion runs with `urbanlit pretrain`'s defaults" + (" and with `--preset stable`" if a.stable else "") + "; MuseCL without images with its small preset.", "",
             markdown_table(table), "",

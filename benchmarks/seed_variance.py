@@ -26,7 +26,9 @@ the default's draws (and between the 10 % noise draws): how much of the movement
 few units that move most, and where those units lie in the label distribution. A third table separates the probe's α
 choice from the embedding: the `spatial_blocks` spread of the default (and the stable preset) as the protocol scores it,
 where α is chosen inside each fold by inner block CV, against the spread when every draw gets, in each fold of each
-repeat, the same α (the one most draws chose there): what is left is the embeddings' own difference.
+repeat, the same α (the one most draws chose there; a tie goes to the lowest-numbered draw's choice). What is left is
+what the embeddings differ by at a common α. Fixing α need not shrink the spread: where it does not, the α choice is
+not what spreads the scores.
 
 No label is read before the probes, and nothing here changes the recipe.
 """
@@ -82,16 +84,20 @@ def error_movement(runs:list[pd.DataFrame], city, task:str, groups)->dict:
 def alpha_choice(runs:list[pd.DataFrame], city, task:str, groups)->dict:
     """How much of a task's `spatial_blocks` spread between draws is the probe's α choice: the spread (std of the draws'
     R², each the mean over the protocol's repeats) with α chosen inside each fold as the protocol does, and with every
-    draw given, in each fold of each repeat, the α most draws chose there; how many folds the draws disagreed in."""
+    draw given, in each fold of each repeat, the α most draws chose there (a tie goes to the lowest-numbered draw's
+    choice); how many folds the draws disagreed in. The ± is the sample std over draws (ddof 1)."""
     from collections import Counter
+    from threadpoolctl import threadpool_limits
     from sklearn.metrics import r2_score
     from urbanlit.probes import get_protocol, task_rows
+    if len(runs) < 2: raise ValueError("the α table needs at least two draws (--seeds 2)")
     protocol = get_protocol("spatial_blocks")
     data = [task_rows(protocol, run, city.labels, task, groups=groups) for run in runs]
     y, block = data[0][1], data[0][3]
     splits = [protocol.splits(len(y), seed, block) for seed in range(protocol.repeats)]
-    chosen = np.array([[[protocol.fit(X, y, train, None, seed, block).model.alpha_ for train, _ in splits[seed]]
-                        for seed in range(protocol.repeats)] for X, *_ in data])  # draws x repeats x folds
+    with threadpool_limits(limits=1, user_api="blas"):  # many small solves: extra BLAS threads only fight (see `evaluate`)
+        chosen = np.array([[[protocol.fit(X, y, train, None, seed, block).model.alpha_ for train, _ in splits[seed]]
+                            for seed in range(protocol.repeats)] for X, *_ in data])  # draws x repeats x folds
     common = np.array([[Counter(chosen[:, r, k]).most_common(1)[0][0] for k in range(chosen.shape[2])] for r in range(chosen.shape[1])])
     def spread(alphas):  # alphas: draws x repeats x folds -> std over draws of the mean R² over repeats
         r2 = []
@@ -104,8 +110,10 @@ def alpha_choice(runs:list[pd.DataFrame], city, task:str, groups)->dict:
                 per_repeat.append(r2_score(y, pred))
             r2.append(np.mean(per_repeat))
         return f"{np.mean(r2):.3f} ± {np.std(r2, ddof=1):.3f}"
+    with threadpool_limits(limits=1, user_api="blas"):
+        as_chosen, common_alpha = spread(chosen), spread(np.broadcast_to(common, chosen.shape))
     disagree = int(sum(len(set(chosen[:, r, k])) > 1 for r in range(chosen.shape[1]) for k in range(chosen.shape[2])))
-    return {"α chosen in each fold (the protocol)": spread(chosen), "α the same for every draw (the most common choice)": spread(np.broadcast_to(common, chosen.shape)),
+    return {"α chosen in each fold (the protocol)": as_chosen, "α the same for every draw (the most common choice)": common_alpha,
             "folds where the draws chose different α": f"{disagree} of {chosen.shape[1] * chosen.shape[2]}",
             "α chosen (range)": f"{chosen.min():.3g} – {chosen.max():.3g}"}
 
@@ -170,6 +178,7 @@ def main(argv=None):
     p.add_argument("--stable", action="store_true", help="also the stable preset (80 members on Chicago-77, 30 on Manhattan-270: 16 and 6 times the default's training)")
     p.add_argument("--out-dir", default=str(Path(__file__).parent/"results"))
     a = p.parse_args(argv)
+    if a.seeds < 2: p.error("--seeds must be at least 2: the tables are spreads between draws")
     root = find_shared_data()
     if root is None: print("skipped: ../shared/data not found (set URBANLIT_SHARED_DATA)"); return
     t = time.time()
@@ -188,8 +197,8 @@ def main(argv=None):
         "## How much of the `spatial_blocks` spread is the probe's α choice", "",
         "The protocol chooses the ridge penalty α inside each fold of each repeat by inner cross-validation over whole blocks of the "
         "training units. The second column scores every draw with, in each fold, the α most draws chose there (the same splits, "
-        "the same scaling): the spread left is the embeddings' own; the difference is the choice of α flipping between draws "
-        "whose embeddings are nearly the same. The ± here is the sample std over draws (ddof 1), √(n/(n−1)) times the first "
+        "the same scaling; a tie goes to the lowest-numbered draw's choice): what is left is what the embeddings differ by at a common α. "
+        "Where fixing α shrinks the spread, α flipping between draws made it; where it does not, the α choice is not what spreads the scores. The ± here is the sample std over draws (ddof 1), √(n/(n−1)) times the first "
         "table's, which is `evaluate`'s population std (1.12 times for 5 draws).", "", markdown_table(alphas), ""])
     out = Path(a.out_dir)/f"seed_variance_{a.city}.md"
     out.parent.mkdir(parents=True, exist_ok=True); out.write_text(text, encoding="utf-8")
