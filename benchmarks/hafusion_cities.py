@@ -21,9 +21,8 @@ import numpy as np, pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import markdown_table, machine_note, mean_std
 
-HAFUSION_CITY = {"ny": "hafusion_ny", "nyc": "hafusion_ny", "newyork": "hafusion_ny", "chicago": "hafusion_chicago", "chi": "hafusion_chicago",
-                 "sf": "hafusion_sf", "sanfrancisco": "hafusion_sf"}  # folder name (letters only, lower case) -> protocol
-CITY_NAMES = {"newyork": "hafusion_ny", "chicago": "hafusion_chicago", "sanfrancisco": "hafusion_sf"}  # also found inside a longer name
+CITY_NAMES = {"newyork": "hafusion_ny", "chicago": "hafusion_chicago", "sanfrancisco": "hafusion_sf"}  # a full city name (letters only) -> protocol; also found inside a longer name
+HAFUSION_CITY = {**CITY_NAMES, "ny": "hafusion_ny", "nyc": "hafusion_ny", "chi": "hafusion_chicago", "sf": "hafusion_sf"}  # a whole folder name (letters only, lower case) -> protocol
 PUBLISHED = {  # HAFusion's table (check-in / crime / service calls R²); its script keeps the epoch that scores best on these labels
     "hafusion_ny": {"checkin": "0.844", "crime": "0.734", "service_call": "0.493"},
     "hafusion_chicago": {"checkin": "0.870 ± 0.010", "crime": "0.631 ± 0.036", "service_call": "0.613 ± 0.067"},
@@ -44,11 +43,23 @@ def protocol_for(folder:Path, given:str|None=None)->str:
     if given and given not in PUBLISHED: raise SystemExit(f"--protocol {given}: use one of {sorted(PUBLISHED)}")
     return given or city_of(folder) or GENERIC
 
-def published_row(folder:Path, tasks:list, protocol:str)->dict|None:
-    "HAFusion's published R² for the folder's city, as columns of this protocol; None when the folder is another city (or is scored otherwise)."
-    city = city_of(folder)
+def published_row(city:str|None, tasks:list, protocol:str)->dict|None:
+    "HAFusion's published R² for `city` (the protocol `city_of` a folder), as columns of this protocol; None for another city, or one scored otherwise."
     if city is None or city != protocol: return None
     return {f"{t} ({protocol})": PUBLISHED[city].get(t, "") for t in tasks}
+
+def protocol_notes(info:dict, given:str|None)->tuple[str, str]:
+    "The report's sentence naming the protocol, and its sentence on the published numbers (shown or not, and why)."
+    if info["published"]:
+        return (f"R² under HAFusion's protocol for this city (`{info['protocol']}`)",
+                "HAFusion's published numbers come from its paper; its training script keeps, every 30 epochs, the embedding that scores best "
+                "on these same labels, so they are optimistic and not comparable one to one.")
+    if info["known"]:
+        return f"R² under HAFusion's `{info['protocol']}` protocol", "No published HAFusion numbers are shown: the folder is scored with another protocol than its city's."
+    default = f" Without `--protocol` such a folder is scored with `{GENERIC}`, HAFusion's script in its 10-fold shuffled form." if given is None else ""
+    return (f"R² under HAFusion's `{info['protocol']}` protocol (the folder is not one of HAFusion's cities by its name)",
+            "No published HAFusion numbers are shown: the folder's name is not one of HAFusion's cities (ny, chicago, sf), and those numbers "
+            "belong to their own city." + default)
 
 def raw_baselines(city)->dict[str, pd.DataFrame]:
     "The inputs without learning: POI counts, log POI counts ⊕ OD out/in distributions, land-use counts, and all of them concatenated."
@@ -86,8 +97,8 @@ def run(folder:Path, seeds:int=5, protocol:str|None=None, stable:bool=False, log
     import torch
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", category=FutureWarning)
-    name = protocol_for(folder, protocol)
-    if protocol is None and city_of(folder) is None:
+    name, known = protocol_for(folder, protocol), city_of(folder)
+    if protocol is None and known is None:
         log(f"{folder.name}: not one of HAFusion's cities by its name (ny, chicago, sf): scored with {GENERIC} (HAFusion's script, 10 shuffled folds), no published numbers")
     city = hafusion_to_city(folder)
     tasks = list(city.labels.columns)
@@ -111,11 +122,11 @@ def run(folder:Path, seeds:int=5, protocol:str|None=None, stable:bool=False, log
     means = r2.groupby(["protocol", "embedding"])["mean"].mean().unstack(0)
     table[f"mean R² ({name})"], table["mean R² (spatial_blocks)"] = means[name].round(3), means["spatial_blocks"].round(3)
     table = table.loc[list(embeddings)]
-    published = published_row(folder, tasks, name)
+    published = published_row(known, tasks, name)
     if published is not None: table = pd.concat([table, pd.DataFrame([published], index=["HAFusion, published (selected on test labels)"])])
     table = table.fillna("").rename_axis("embedding")
     return table, scores, dict(protocol=name, blocks=get_protocol("spatial_blocks").describe(), n=city.n_units, published=published is not None,
-                               known=city_of(folder) is not None)
+                               known=known is not None)
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -129,18 +140,14 @@ def main(argv=None):
         if not folder.is_dir(): print(f"skipped: {folder} is not a directory"); continue
         t = time.time()
         table, scores, info = run(folder, a.seeds, a.protocol, a.stable)
+        protocol_sentence, published_sentence = protocol_notes(info, a.protocol)
         text = "\n".join([f"# {folder.name}: urbanlit's default embeddings against their raw inputs", "",
             f"`python benchmarks/hafusion_cities.py --city-dir {folder} --seeds {a.seeds}{f' --protocol {a.protocol}' if a.protocol else ''}{' --stable' if a.stable else ''}` ({info['n']} regions, {time.time() - t:.0f} s on {machine_note()}).", "",
-            (f"R² under HAFusion's protocol for this city (`{info['protocol']}`)" if info["known"] and info["published"] else
-             f"R² under HAFusion's `{info['protocol']}` protocol" + ("" if info["known"] else " (the folder is not one of HAFusion's cities by its name)")) + f" and under urbanlit's `spatial_blocks` ({info['blocks']}; blocks: "
+            protocol_sentence + f" and under urbanlit's `spatial_blocks` ({info['blocks']}; blocks: "
             "communities of the trip graph, as the folder has no geometry). Learned embeddings: mean ± std over pre-training seeds. "
             "UrbanFusion runs with `urbanlit pretrain`'s defaults" + (" and with `--preset stable`" if a.stable else "") + "; MuseCL without images with its small preset.", "",
             markdown_table(table), "",
-            ("HAFusion's published numbers come from its paper; its training script keeps, every 30 epochs, the embedding that scores best "
-             "on these same labels, so they are optimistic and not comparable one to one." if info["published"] else
-             "No published HAFusion numbers are shown: " + ("the folder's name is not one of HAFusion's cities (ny, chicago, sf), and those numbers belong to their own city."
-             + (f" Without `--protocol` such a folder is scored with `{GENERIC}`, HAFusion's script in its 10-fold shuffled form." if a.protocol is None else "")
-             if not info["known"] else "the folder is scored with another protocol than its city's.")), ""])
+            published_sentence, ""])
         out = Path(a.out_dir)/f"hafusion_{folder.name}.md"
         out.parent.mkdir(parents=True, exist_ok=True); out.write_text(text, encoding="utf-8")
         print(text)
