@@ -95,10 +95,6 @@ def alpha_choice(runs:list[pd.DataFrame], city, task:str, groups)->dict:
     data = [task_rows(protocol, run, city.labels, task, groups=groups) for run in runs]
     y, block = data[0][1], data[0][3]
     splits = [protocol.splits(len(y), seed, block) for seed in range(protocol.repeats)]
-    with threadpool_limits(limits=1, user_api="blas"):  # many small solves: extra BLAS threads only fight (see `evaluate`)
-        chosen = np.array([[[protocol.fit(X, y, train, None, seed, block).model.alpha_ for train, _ in splits[seed]]
-                            for seed in range(protocol.repeats)] for X, *_ in data])  # draws x repeats x folds
-    common = np.array([[Counter(chosen[:, r, k]).most_common(1)[0][0] for k in range(chosen.shape[2])] for r in range(chosen.shape[1])])
     def spread(alphas):  # alphas: draws x repeats x folds -> std over draws of the mean R² over repeats
         r2 = []
         for (X, *_), a in zip(data, alphas):
@@ -110,9 +106,12 @@ def alpha_choice(runs:list[pd.DataFrame], city, task:str, groups)->dict:
                 per_repeat.append(r2_score(y, pred))
             r2.append(np.mean(per_repeat))
         return f"{np.mean(r2):.3f} ± {np.std(r2, ddof=1):.3f}"
-    with threadpool_limits(limits=1, user_api="blas"):
+    with threadpool_limits(limits=1, user_api="blas"):  # many small solves: extra BLAS threads only fight (see `evaluate`)
+        chosen = np.array([[[protocol.fit(X, y, train, None, seed, block).model.alpha_ for train, _ in splits[seed]]
+                            for seed in range(protocol.repeats)] for X, *_ in data])  # draws x repeats x folds
+        common = np.array([[Counter(chosen[:, r, k]).most_common(1)[0][0] for k in range(chosen.shape[2])] for r in range(chosen.shape[1])])
         as_chosen, common_alpha = spread(chosen), spread(np.broadcast_to(common, chosen.shape))
-    disagree = int(sum(len(set(chosen[:, r, k])) > 1 for r in range(chosen.shape[1]) for k in range(chosen.shape[2])))
+    disagree = int((chosen.min(0) != chosen.max(0)).sum())
     return {"α chosen in each fold (the protocol)": as_chosen, "α the same for every draw (the most common choice)": common_alpha,
             "folds where the draws chose different α": f"{disagree} of {chosen.shape[1] * chosen.shape[2]}",
             "α chosen (range)": f"{chosen.min():.3g} – {chosen.max():.3g}"}
