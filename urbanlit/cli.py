@@ -11,11 +11,11 @@ import numpy as np, pandas as pd
 from .core import *
 
 # %% auto #0
-__all__ = ['MODELS', 'PRESETS', 'PROBE_PROTOCOLS', 'PROBE_NAMES', 'CONVERTERS', 'ABLATIONS', 'read_config', 'merge_config',
-           'prepare_output', 'load_city', 'parse_list', 'model_config', 'flag_settings', 'model_class', 'cmd_synth',
-           'cmd_regions', 'cmd_convert', 'cmd_pretrain', 'cmd_embed', 'read_embeddings', 'cmd_smooth', 'embedding_rows',
-           'cmd_probe', 'format_table', 'cmd_ablate', 'cmd_demo', 'demo_report', 'HelpFormatter', 'Parser',
-           'build_parser', 'main', 'urbanlit_main']
+__all__ = ['MODELS', 'PRESETS', 'PROBE_PROTOCOLS', 'PROBE_NAMES', 'OUTPUT_MARKERS', 'CONVERTERS', 'ABLATIONS', 'read_config',
+           'merge_config', 'prepare_output', 'load_city', 'parse_list', 'model_config', 'flag_settings', 'model_class',
+           'cmd_synth', 'cmd_regions', 'cmd_convert', 'cmd_pretrain', 'cmd_embed', 'read_embeddings', 'cmd_smooth',
+           'embedding_rows', 'cmd_probe', 'format_table', 'cmd_ablate', 'cmd_demo', 'demo_report', 'HelpFormatter',
+           'Parser', 'build_parser', 'main', 'urbanlit_main']
 
 # %% ../nbs/13_cli.ipynb #f7872669
 MODELS = ("urbanfusion", "musecl")  # model names accepted on the command line
@@ -55,11 +55,18 @@ def merge_config(parser:argparse.ArgumentParser, args:argparse.Namespace, argv:S
         if dest not in given: setattr(args, dest, value)
     return args
 
+OUTPUT_MARKERS = ("city.json", "run.json", "report.md", "ablation.csv")  # a folder holding one of these was written by urbanlit
+
 def prepare_output(path:str|Path, overwrite:bool=False)->Path:
-    "Check an output path may be written: refuse an existing one unless `overwrite`."
+    """Check an output path may be written: refuse an existing one unless `overwrite`, and even then refuse to replace a folder
+    that urbanlit did not write (one with files but no `OUTPUT_MARKERS`): --overwrite must never delete a user's own files."""
     path = Path(path)
     if path.exists() and not overwrite:
         raise UrbanlitInputError(f"output {path} already exists", "pass --overwrite to replace it, or choose another path")
+    if path.is_dir() and any(path.iterdir()) and not any((path/m).exists() for m in OUTPUT_MARKERS):
+        n = sum(1 for _ in path.rglob("*"))
+        raise UrbanlitInputError(f"output {path} is a folder urbanlit did not write ({n} file(s) and folder(s), none of {list(OUTPUT_MARKERS)}); "
+                                 "--overwrite would delete them", "choose a new or empty folder for the output")
     return path
 
 def load_city(path:str|Path):
@@ -328,6 +335,10 @@ def cmd_probe(embeddings:Sequence[str]=(), tasks=None, labels:str|None=None, cit
     print(f"protocol {chosen.name}: {chosen.describe()}")
     print(f"mean ± std over pretraining runs where a row has several ({', '.join(f'{k}: {v}' for k, v in runs.items())}), else over repeats\n")
     print(format_table(table))
+    partial = table.drop_duplicates(["embedding", "task"])
+    partial = partial[partial.n_units < len(lab)]
+    for r in partial.itertuples():  # never a silently smaller sample: a label without a value or a region without an embedding
+        print(f"note: {r.embedding}, {r.task}: scored on {r.n_units} of the {len(lab)} labelled regions (the others have no value for it or no embedding)")
     if out is not None:
         with atomic_path(out) as tmp: table.to_csv(tmp, index=False)
     return table

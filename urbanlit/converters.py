@@ -48,6 +48,24 @@ def manhattan270_to_city(src:str|Path, # the manhattan270 directory (pois.csv, o
 # %% ../nbs/02c_converters.ipynb #8e8d5399
 HAFUSION_LABELS = {"check_counts": "checkin", "crime_counts": "crime", "serviceCall_counts": "service_call"}  # HAFusion label file -> column
 
+def _hafusion_rows(path:Path, # a land-use or label array of a HAFusion folder
+                   n:int, # regions (the rows of poi_dist.npy)
+                   label:bool=False, # a label: one value per region, finite or NaN (a region without that label)
+                  )->np.ndarray:
+    "The array at `path`, refused with its file named when it does not have one row per region (or, for a label, one finite-or-NaN value)."
+    a = _read_npy(path)
+    if label and a.ndim == 2 and a.shape[1] == 1: a = a[:, 0]
+    if a.shape[:1] != (n,) or (label and a.ndim != 1) or (not label and a.ndim != 2):
+        raise UrbanlitInputError(f"{path} has shape {a.shape}, but poi_dist.npy has {n} regions",
+                                 f"it must be {'one value' if label else 'one row'} per region, in poi_dist.npy's row order")
+    a = a.astype(np.float64)
+    if np.isinf(a).any(): raise UrbanlitInputError(f"{path} has {int(np.isinf(a).sum())} infinite value(s), first in row {int(np.flatnonzero(np.isinf(a).any(-1) if a.ndim == 2 else np.isinf(a))[0])}",
+                                               "replace them with NaN (a region without a value) or a finite number")
+    if label and np.isnan(a).any():
+        warnings.warn(f"{path.name}: {int(np.isnan(a).sum())} of {n} regions have no value (NaN); the probes leave them out of that task", stacklevel=3)
+    elif np.isnan(a).any(): raise UrbanlitInputError(f"{path} has {int(np.isnan(a).sum())} NaN value(s)", "land-use counts must be finite (0 where a region has none)")
+    return a
+
 def hafusion_to_city(src:str|Path, # a HAFusion-format folder: poi_dist.npy, mob-adj.npy[, landUse_dist.npy], label *_counts.npy
                      dst:str|Path|None=None, # where to save the city (None: do not save)
                      regions=None, # optional region polygons: a GeoDataFrame or file with one row per region, in the arrays' row order
@@ -57,8 +75,9 @@ def hafusion_to_city(src:str|Path, # a HAFusion-format folder: poi_dist.npy, mob
     src = Path(src)
     for need in ("poi_dist.npy", "mob-adj.npy"):
         if not (src/need).is_file(): raise UrbanlitInputError(f"{src} has no {need}", "pass a HAFusion-format folder (poi_dist.npy, mob-adj.npy, landUse_dist.npy, label *_counts.npy)")
-    od = _read_npy(src/"mob-adj.npy")
-    n = int(od.shape[0])
+    poi = _read_npy(src/"poi_dist.npy")
+    if poi.ndim != 2: raise UrbanlitInputError(f"{src/'poi_dist.npy'} has shape {poi.shape}", "it must be a (regions, categories) matrix of counts")
+    n = int(poi.shape[0])  # every other array is checked against this row count, and named when it differs
     if regions is None: units = units_from_ids(range(n))
     else:
         import geopandas as gpd
@@ -67,10 +86,10 @@ def hafusion_to_city(src:str|Path, # a HAFusion-format folder: poi_dist.npy, mob
         units = units.reset_index(drop=True).rename_axis(INDEX_NAME).set_axis(pd.Index([str(i) for i in range(n)], name=INDEX_NAME)).to_crs(CRS)
         units = units[[units.geometry.name]]
     ids = pd.Index([str(i) for i in range(n)], name=INDEX_NAME)
-    features = {"land_use": _read_npy(src/"landUse_dist.npy").astype(np.float32)} if (src/"landUse_dist.npy").is_file() else None
+    features = {"land_use": _hafusion_rows(src/"landUse_dist.npy", n).astype(np.float32)} if (src/"landUse_dist.npy").is_file() else None
     label_files = sorted(src.glob("*_counts.npy"))
-    labels = pd.DataFrame({HAFUSION_LABELS.get(f.stem, f.stem.removesuffix("_counts")): _read_npy(f).astype(np.float64).ravel() for f in label_files}, index=ids) if label_files else None
-    city = CityData(units, pois=load_poi_counts(src/"poi_dist.npy", ids), mobility=load_od_matrix(od, ids), features=features,
+    labels = pd.DataFrame({HAFUSION_LABELS.get(f.stem, f.stem.removesuffix("_counts")): _hafusion_rows(f, n, label=True) for f in label_files}, index=ids) if label_files else None
+    city = CityData(units, pois=load_poi_counts(src/"poi_dist.npy", ids), mobility=load_od_matrix(src/"mob-adj.npy", ids), features=features,
                     labels=labels, name=name or src.name)
     if dst is not None: city.save(dst)
     return city

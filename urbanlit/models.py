@@ -15,7 +15,7 @@ from .data import CityData
 
 # %% auto #0
 __all__ = ['JSONConfig', 'merge_settings', 'config_differences', 'check_city', 'as_modality_list', 'embedding_frame',
-           'city_fingerprint', 'ModelAPI']
+           'city_fingerprint', 'same_city', 'ModelAPI']
 
 # %% ../nbs/08_models.ipynb #0250a444
 class JSONConfig:
@@ -97,7 +97,17 @@ def city_fingerprint(city:CityData)->dict:
     "Name, size and a digest of the region ids of a city: what a trained model remembers of the city it was trained on."
     import hashlib
     digest = hashlib.sha256("\n".join(map(str, city.region_ids)).encode()).hexdigest()
-    return {"city": city.name, "n_units": int(city.n_units), "regions_sha256": digest}
+    return {"city": city.name, "n_units": int(city.n_units), "regions_sha256": digest, "has_geometry": bool(city.has_geometry)}
+
+def same_city(a:dict, # a `city_fingerprint`
+              b:dict, # another one
+             )->bool:
+    """Whether two fingerprints are one city: the same region ids, and, where the ids are all either city has (no geometry, as in
+    a converted benchmark folder whose regions are 0 … N−1 in every city), the same name as well. Fingerprints written before
+    `has_geometry` was recorded compare by ids alone."""
+    if a["regions_sha256"] != b["regions_sha256"]: return False
+    bare = not a.get("has_geometry", True) or not b.get("has_geometry", True)
+    return not bare or a["city"] == b["city"]
 
 class ModelAPI:
     "scikit-learn habits shared by urbanlit's models: `get_params` / `set_params` on the config, and `fit_transform`."

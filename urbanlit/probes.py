@@ -354,6 +354,12 @@ def get_protocol(protocol:str|Protocol="spatial_blocks", # a name of PROTOCOLS, 
     return protocol.replace(**changes)
 
 # %% ../nbs/10_probes.ipynb #e8601a40
+def _id_order(ids:pd.Index)->np.ndarray:
+    "Positions that sort `ids`: as numbers when every id is an integer (0, 1, … 10, not 0, 1, 10), else as text."
+    ids = [str(i) for i in ids]
+    key = [int(i) for i in ids] if all(i.isdigit() for i in ids) else ids
+    return np.array(sorted(range(len(ids)), key=key.__getitem__), dtype=int)
+
 def city_blocks(city, # a `CityData`
                 n_blocks:int|None=None, # number of blocks (default: max(10, round(√N)))
                 seed:int=0, # k-means / spectral clustering seed
@@ -363,22 +369,23 @@ def city_blocks(city, # a `CityData`
     n = city.n_units
     n_blocks = check_positive_int(n_blocks if n_blocks is not None else max(10, int(round(math.sqrt(n)))), "n_blocks", minimum=2)
     if n_blocks > n: raise UrbanlitInputError(f"{n_blocks} blocks for {n} regions", "ask for fewer blocks")
+    order = _id_order(city.region_ids)  # the clustering sees the regions sorted by id: the row order of the files plays no part
     if city.has_geometry:
-        lon, lat = city.coords().T
+        lon, lat = city.coords()[order].T
         xy = np.column_stack([np.radians(lon) * np.cos(np.radians(np.mean(lat))), np.radians(lat)])  # locally equal-area
         blocks = KMeans(n_blocks, random_state=seed, n_init=10).fit_predict(xy)
         kind = "k-means of region centroids"
     elif city.mobility is not None:
         from sklearn.cluster import SpectralClustering
         from urbanlit.data import _flow_matrix
-        trips = _flow_matrix(city)
+        trips = _flow_matrix(city)[order][:, order]
         affinity = (trips + trips.T).tocsr()
         affinity.setdiag(affinity.diagonal() + 1e-9)  # isolated regions stay connected to themselves
         blocks = SpectralClustering(n_blocks, affinity="precomputed", random_state=seed).fit_predict(affinity)
         kind = "communities of the trip graph (the city has no geometry: a proxy for neighbourhoods)"
     else: raise UrbanlitInputError(f"city {city.name!r} has neither geometry nor mobility to form blocks from", "add region geometries, or use protocol='random_kfold'")
     if verbose: print(f"spatial blocks: {n_blocks} {kind}")
-    return pd.Series(blocks, index=city.region_ids, name="block")
+    return pd.Series(blocks, index=city.region_ids[order], name="block").reindex(city.region_ids)
 
 # %% ../nbs/10_probes.ipynb #9f739371
 def regression_metrics(y:np.ndarray, pred:np.ndarray)->dict:

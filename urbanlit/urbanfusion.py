@@ -369,13 +369,13 @@ def _state(self:UrbanFusion)->dict:
 @patch
 def _own_feature_cache(self:UrbanFusion, city:CityData)->Path|None:
     "The feature cache of training when `city` is the training city and the cache exists (its files check units and encoder themselves), else None."
-    same = self.trained_on is not None and city_fingerprint(city)["regions_sha256"] == self.trained_on["regions_sha256"]
+    same = self.trained_on is not None and same_city(city_fingerprint(city), self.trained_on)
     return Path(self.feature_dir) if same and self.feature_dir is not None and Path(self.feature_dir).is_dir() else None
 
 @patch
 def _check_other_city(self:UrbanFusion, city:CityData, modalities:list):
     "On a city other than the training one: refuse inputs tied to the training city's regions, and warn with the POI categories in common."
-    if self.trained_on is None or city_fingerprint(city)["regions_sha256"] == self.trained_on["regions_sha256"]: return
+    if self.trained_on is None or same_city(city_fingerprint(city), self.trained_on): return
     where = f"this model was trained on city {self.trained_on['city']!r} ({self.trained_on['n_units']} units), not on {city.name!r} ({city.n_units} units)"
     tied = [m for m in modalities if city.modalities.get(m) == "mobility"]
     if tied: raise UrbanlitInputError(f"{where}; its {tied[0]!r} input is a distribution over the training city's regions, which {city.name!r} does not have",
