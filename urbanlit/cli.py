@@ -75,6 +75,10 @@ def load_city(path:str|Path):
     path = Path(path)
     if not path.exists(): raise UrbanlitInputError(f"city directory {path} does not exist", "check the path, or write one with `urbanlit synth`")
     if not path.is_dir(): raise UrbanlitInputError(f"{path} is a file, not a city directory", "pass the directory holding city.json")
+    if not (path/"city.json").exists():
+        for fmt, marker in (("hafusion", "poi_dist.npy"), ("manhattan270", "od_trips.npy")):  # a benchmark folder, not yet converted
+            if (path/marker).exists(): raise UrbanlitInputError(f"{path} is a {fmt} benchmark folder, not a city directory (no city.json)",
+                                                              f"convert it first: urbanlit convert {fmt} {path} --out CITY, then pass --city CITY")
     return CityData.load(path)
 
 def parse_list(value)->list|None:
@@ -181,7 +185,7 @@ def cmd_convert(format:str, folder:str, out:str, regions:str|None=None, overwrit
     "Convert a public benchmark folder (HAFusion's format, Manhattan-270) to a city directory."
     from urbanlit.converters import hafusion_to_city, manhattan270_to_city
     if format not in CONVERTERS: raise UrbanlitInputError(f"unknown format {format!r}", f"use one of {list(CONVERTERS)}")
-    if not Path(folder).is_dir(): raise UrbanlitInputError(f"folder {folder} does not exist", "pass the benchmark's folder")
+    if not Path(folder).is_dir(): raise UrbanlitInputError(f"folder {folder} {'is a file' if Path(folder).exists() else 'does not exist'}", "pass the benchmark's folder")
     prepare_output(out, overwrite)
     if regions is not None and format != "hafusion": raise UrbanlitInputError("--regions is for the hafusion format", "drop --regions")
     city = hafusion_to_city(folder, regions=regions, name=Path(folder).name) if format == "hafusion" else manhattan270_to_city(folder)

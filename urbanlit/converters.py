@@ -14,7 +14,7 @@ from .data import _read_npy
 from .loaders import *
 
 # %% auto #0
-__all__ = ['SHARED_DATA_ENV', 'HAFUSION_LABELS', 'find_shared_data', 'manhattan270_to_city', 'hafusion_to_city']
+__all__ = ['SHARED_DATA_ENV', 'HAFUSION_LABELS', 'HAFUSION_FILES', 'find_shared_data', 'manhattan270_to_city', 'hafusion_to_city']
 
 # %% ../nbs/02c_converters.ipynb #e0aaa4b8
 SHARED_DATA_ENV = "URBANLIT_SHARED_DATA"  # environment variable naming the shared development data directory
@@ -47,6 +47,7 @@ def manhattan270_to_city(src:str|Path, # the manhattan270 directory (pois.csv, o
 
 # %% ../nbs/02c_converters.ipynb #8e8d5399
 HAFUSION_LABELS = {"check_counts": "checkin", "crime_counts": "crime", "serviceCall_counts": "service_call"}  # HAFusion label file -> column
+HAFUSION_FILES = ("poi_dist.npy", "mob-adj.npy", "landUse_dist.npy", "poi_simi.npy", "landUse_simi.npy", "mob_dist.npy")  # the inputs, and the similarity matrices urbanlit derives itself
 
 def _hafusion_rows(path:Path, # a land-use or label array of a HAFusion folder
                    n:int, # regions (the rows of poi_dist.npy)
@@ -78,6 +79,11 @@ def hafusion_to_city(src:str|Path, # a HAFusion-format folder: poi_dist.npy, mob
     poi = _read_npy(src/"poi_dist.npy")
     if poi.ndim != 2: raise UrbanlitInputError(f"{src/'poi_dist.npy'} has shape {poi.shape}", "it must be a (regions, categories) matrix of counts")
     n = int(poi.shape[0])  # every other array is checked against this row count, and named when it differs
+    if np.issubdtype(poi.dtype, np.number) and (empty := int((np.asarray(poi).sum(0) == 0).sum())):
+        warnings.warn(f"poi_dist.npy: {empty} of {poi.shape[1]} categories have no POI in any region; a city stores POIs, so they are not kept "
+                      "(they carry no information)", stacklevel=2)
+    unread = sorted(f.name for f in src.glob("*.npy") if f.name not in HAFUSION_FILES and not f.name.endswith("_counts.npy"))
+    if unread: warnings.warn(f"{src} has file(s) urbanlit does not read: {unread} (labels must be named *_counts.npy)", stacklevel=2)
     if regions is None: units = units_from_ids(range(n))
     else:
         import geopandas as gpd
