@@ -319,10 +319,12 @@ def _parse_alpha(alpha):
 
 def cmd_probe(embeddings:Sequence[str]=(), tasks=None, labels:str|None=None, city:str|None=None, protocol:str="spatial_blocks", probe:str|None=None,
               folds:int|None=None, alpha=None, clip:bool|None=None, positive_only=None, log_target:bool|None=None, seeds:int|None=None,
-              group:Sequence[str]|None=None, name:Sequence[str]|None=None, id_column:str=INDEX_NAME, out:str|None=None, overwrite:bool=False):
+              group:Sequence[str]|None=None, name:Sequence[str]|None=None, id_column:str=INDEX_NAME, out:str|None=None, overwrite:bool=False,
+              block_partitions:int=1):
     "Probe embeddings against label columns under a named protocol; one row per embedding (mean ± std over its pretraining runs); optionally writes the table as CSV."
-    from urbanlit.probes import evaluate, get_protocol, city_blocks
+    from urbanlit.probes import evaluate, get_protocol, city_blocks, city_partitions
     if out is not None: prepare_output(out, overwrite)
+    check_positive_int(block_partitions, "--block-partitions")
     chosen = get_protocol(protocol, estimator=probe, folds=folds, alpha=_parse_alpha(alpha), clip=clip, log_target=log_target,
                           positive_only=None if positive_only is None else tuple(parse_list(positive_only)))
     rows = embedding_rows(embeddings or (), group or (), name)
@@ -332,11 +334,11 @@ def cmd_probe(embeddings:Sequence[str]=(), tasks=None, labels:str|None=None, cit
     blocks = None
     if chosen.splitter == "blocks":
         if city is None: raise UrbanlitInputError(f"protocol {chosen.name!r} forms spatial blocks from the city's regions", "pass --city DIR, or use --protocol random_kfold")
-        blocks = city_blocks(data)
+        blocks = city_blocks(data) if block_partitions == 1 else city_partitions(data, block_partitions)
     embs = {row: [read_embeddings(f) for f in files] for row, files in rows.items()}
     table = evaluate(embs, lab, tasks, protocol=chosen, groups=blocks, seeds=None if seeds is None else range(int(seeds)), progress=True)
     runs = {row: len(v) for row, v in embs.items()}
-    print(f"protocol {chosen.name}: {chosen.describe()}")
+    print(f"protocol {table.protocol.iloc[0]}: {chosen.describe()}" + (f"; repeat j scores on block partition j mod {block_partitions}" if block_partitions > 1 and blocks is not None else ""))
     print(f"mean ± std over pretraining runs where a row has several ({', '.join(f'{k}: {v}' for k, v in runs.items())}), else over repeats\n")
     print(format_table(table))
     partial = table.drop_duplicates(["embedding", "task"])
@@ -555,6 +557,7 @@ def build_parser()->argparse.ArgumentParser:
     p.add_argument("--positive-only", metavar="TASK", help="comma-separated tasks scored only where the target is > 0 (HAFusion's check-in rule)")
     p.add_argument("--log-target", action="store_true", default=None, help="fit on log1p(target)")
     p.add_argument("--seeds", type=int, help="repeats of the protocol (default: the protocol's)")
+    p.add_argument("--block-partitions", type=int, default=1, help="spatial_blocks: form the blocks with this many clustering seeds; repeat j scores on partition j mod N (1: one partition, as urbanlit's result files)")
     p.add_argument("--out", help="CSV file for the table"); p.add_argument("--overwrite", **overwrite)
     p = add("ablate", "Run an ablation: modality subsets at inference, or a training ablation (modalities, mask_ratio, depth, pooling, recon_weight, missing).", cmd_ablate)
     p.add_argument("--city", required=True, help="city directory with labels"); p.add_argument("--out", required=True, help="output directory")

@@ -26,8 +26,8 @@ from .core import aligned_rows, check_positive_int
 # %% auto #0
 __all__ = ['ALPHA_GRID', 'PROBES', 'CLASSIFIERS', 'SPLITTERS', 'SCALINGS', 'PROTOCOLS', 'Aligned', 'align', 'MLPRegressorProbe',
            'make_probe', 'fit_predict', 'GlobalScaler', 'BlockRidgeCV', 'Protocol', 'FittedProbe', 'get_protocol',
-           'city_blocks', 'regression_metrics', 'out_of_fold', 'score', 'task_rows', 'evaluate', 'literature_protocol',
-           'input_retention']
+           'city_blocks', 'city_partitions', 'regression_metrics', 'out_of_fold', 'score', 'task_rows', 'evaluate',
+           'literature_protocol', 'input_retention']
 
 # %% ../nbs/10_probes.ipynb #e312ce85
 @dataclass
@@ -384,8 +384,21 @@ def city_blocks(city, # a `CityData`
         blocks = SpectralClustering(n_blocks, affinity="precomputed", random_state=seed).fit_predict(affinity)
         kind = "communities of the trip graph (the city has no geometry: a proxy for neighbourhoods)"
     else: raise UrbanlitInputError(f"city {city.name!r} has neither geometry nor mobility to form blocks from", "add region geometries, or use protocol='random_kfold'")
-    if verbose: print(f"spatial blocks: {n_blocks} {kind}")
+    if verbose:
+        sizes = np.bincount(blocks)
+        print(f"spatial blocks: {n_blocks} {kind}; {sizes.min()} to {sizes.max()} regions a block")
     return pd.Series(blocks, index=city.region_ids[order], name="block").reindex(city.region_ids)
+
+def city_partitions(city, # a `CityData`
+                    partitions:int=5, # how many partitions: `city_blocks` with seeds 0 … partitions-1
+                    n_blocks:int|None=None, # blocks per partition (default: max(10, round(√N)))
+                    verbose:bool=True, # say which kind of block was formed
+                   )->pd.DataFrame:
+    """Several block partitions of one city, a column each (`block seed 0`, …), for `evaluate(groups=...)`: repeat j of the
+    protocol scores on partition j mod `partitions`, so a score no longer rests on one arbitrary partition."""
+    check_positive_int(partitions, "partitions")
+    columns = {f"block seed {s}": city_blocks(city, n_blocks, seed=s, verbose=verbose and s == 0) for s in range(partitions)}
+    return pd.DataFrame(columns)
 
 # %% ../nbs/10_probes.ipynb #9f739371
 def regression_metrics(y:np.ndarray, pred:np.ndarray)->dict:
@@ -448,11 +461,11 @@ def score(protocol:Protocol, # the protocol
 # %% ../nbs/10_probes.ipynb #ed34e1da
 def task_rows(protocol:Protocol, # the protocol (its target filter and estimator)
               embedding:pd.DataFrame, labels:pd.DataFrame, task:str, # one embedding run, the labels, one label column
-              groups:pd.Series|None=None, # blocks splitter: block id per region_id
+              groups:pd.Series|pd.DataFrame|None=None, # blocks splitter: block id per region_id, or a column of them per partition (`city_partitions`)
               test_ids:Sequence|None=None, # holdout splitter: region ids of the test units
               verbose:bool=False, # print dropped units
              )->tuple:
-    "The rows `protocol` scores for one embedding and task: (X, y, region ids, block per row or None, test mask or None)."
+    "The rows `protocol` scores for one embedding and task: (X, y, region ids, block per row (a column per partition) or None, test mask or None)."
     a = align(embedding, labels, task, verbose=verbose)
     _check_target(a.y, task, protocol.estimator in CLASSIFIERS or protocol.estimator == "kmeans")
     keep = np.flatnonzero(a.y.astype(float) > 0) if task in protocol.positive_only else np.arange(len(a.y))
@@ -472,7 +485,7 @@ def evaluate(embeddings:dict|pd.DataFrame, # name -> embedding DataFrame, or a l
              labels:pd.DataFrame, # labels indexed by region_id
              tasks:Sequence[str]|str, # label columns to predict
              protocol:str|Protocol="spatial_blocks", # a name of PROTOCOLS, or a Protocol
-             groups:pd.Series|None=None, # blocks splitter: block id per region_id (`city_blocks`)
+             groups:pd.Series|pd.DataFrame|None=None, # blocks splitter: block id per region_id (`city_blocks`), or one column per partition (`city_partitions`: repeat j uses column j mod k)
              test_ids:Sequence|None=None, # holdout splitter: region ids of the test units
              seeds:Sequence[int]|None=None, # repeat seeds (default: range(protocol.repeats))
              probe:str|None=None, # change the estimator (e.g. "mlp", "logistic", "kmeans")
@@ -493,6 +506,8 @@ def evaluate(embeddings:dict|pd.DataFrame, # name -> embedding DataFrame, or a l
     seeds = list(range(protocol.repeats) if seeds is None else seeds)
     if not seeds: raise UrbanlitInputError("`seeds` is empty", "pass at least one seed, e.g. seeds=(0, 1, 2)")
     if protocol.deterministic: seeds = seeds[:1]
+    if isinstance(groups, pd.DataFrame) and groups.shape[1] > 1:  # several block partitions: the table's protocol name says so
+        protocol = dataclasses.replace(protocol, name=f"{protocol.name}({groups.shape[1]} block partitions)")
     rows, jobs = [], [(name, task) for name in embeddings for task in tasks]
     from tqdm.auto import tqdm
     from threadpoolctl import threadpool_limits
@@ -507,8 +522,9 @@ def _evaluate_one(protocol, name, runs, task, labels, groups, test_ids, seeds, v
     values = {}
     for r, run in enumerate(runs):
         X, y, _, grp, test_mask = task_rows(protocol, run, labels, task, groups, test_ids, verbose)
-        for seed in seeds:
-            for metric, v in score(protocol, X, y, seed, grp, test_mask).items(): values.setdefault(metric, [[] for _ in runs])[r].append(v)
+        for j, seed in enumerate(seeds):
+            blocks = grp[:, j % grp.shape[1]] if grp is not None and grp.ndim == 2 else grp  # several partitions: repeat j scores on partition j mod k
+            for metric, v in score(protocol, X, y, seed, blocks, test_mask).items(): values.setdefault(metric, [[] for _ in runs])[r].append(v)
     return [dict(embedding=name, task=task, protocol=protocol.name, probe=protocol.estimator, metric=metric, **_summary(v),
                  n_runs=len(runs), n_repeats=len(seeds), n_seeds=len(runs) * len(seeds), n_units=len(y)) for metric, v in values.items()]
 
