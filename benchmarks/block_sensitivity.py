@@ -6,8 +6,8 @@ Run: `python benchmarks/block_sensitivity.py [--city chicago77|manhattan270 ...]
 Neither shared folder has geometry, so `city_blocks` forms the blocks as communities of the trip graph (spectral
 clustering). That clustering has a seed (`city_blocks(seed=...)`; the regions are clustered in the order of their ids,
 so the order of the file's rows plays no part). The result files score every embedding on one partition, block seed 0.
-Here the same embeddings (the default UrbanFusion recipe, one model per pre-training seed, and the raw-feature
-baselines) are scored on the partitions of other block seeds of the same city. Nothing here reads a label before the
+Here the same embeddings (the default UrbanFusion recipe, one model per pre-training seed, with `--stable` also the
+`--preset stable` recipe, and the raw-feature baselines) are scored on the partitions of other block seeds of the same city. Nothing here reads a label before the
 probes, and no setting is chosen from these numbers: the script only measures.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np, pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import markdown_table, machine_note
-from hafusion_cities import raw_baselines
+from hafusion_cities import raw_baselines, fit_preset, STABLE
 from recipe import CITIES, DEFAULT, load, fit
 
 def partitions(city, block_seeds:int)->dict[str, pd.Series]:
@@ -36,9 +36,9 @@ def describe(blocks:dict[str, pd.Series])->pd.DataFrame:
                       "ARI with block seed 0": f"{adjusted_rand_score(ref, b.loc[ref.index]):.3f}"}
     return pd.DataFrame(rows).T.rename_axis("partition")
 
-SEED = "pre-training seed "  # the default's runs are scored one by one, as rows named SEED + number
+RUN = " · pre-training seed "  # a learned row's runs are scored one by one, as rows named row + RUN + seed
 
-def run(name:str, root:Path, seeds:int=5, block_seeds:int=10, log=print):
+def run(name:str, root:Path, seeds:int=5, block_seeds:int=10, stable:bool=False, log=print):
     from urbanlit.probes import evaluate
     import torch
     torch.set_num_threads(1)
@@ -46,39 +46,51 @@ def run(name:str, root:Path, seeds:int=5, block_seeds:int=10, log=print):
     _, _, tasks = CITIES[name]
     city = load(name, root)
     t = time.time()
-    embeddings = {**{f"{SEED}{s}": fit(city, s).transform(city) for s in range(seeds)}, **raw_baselines(city)}
+    learned = {DEFAULT: [fit(city, s).transform(city) for s in range(seeds)]}
     log(f"{name}: {seeds} default models in {time.time() - t:.0f} s")
+    if stable:
+        t = time.time()
+        models = [fit_preset(city, "stable", s) for s in range(seeds)]
+        learned[f"{STABLE} ({models[0].n_members} members)"] = [m.transform(city) for m in models]
+        log(f"{name}: {seeds} models of the stable preset in {time.time() - t:.0f} s")
+    embeddings = {**{f"{row}{RUN}{s}": e for row, runs in learned.items() for s, e in enumerate(runs)}, **raw_baselines(city)}
     blocks = partitions(city, block_seeds)
     scores = []
     for part, b in blocks.items():
         r2 = evaluate(embeddings, city.labels, tasks, protocol="spatial_blocks", groups=b)
         scores.append(r2[r2.metric == "r2"].assign(partition=part))
         log(f"{name}: scored on {part}")
-    return pd.concat(scores, ignore_index=True), describe(blocks), tasks
+    return pd.concat(scores, ignore_index=True), describe(blocks), tasks, list(learned)
 
 def by_partition(scores:pd.DataFrame)->pd.DataFrame:
-    "Per partition, embedding and task: the mean R², and for the default its population std over pre-training seeds (as `evaluate` gives them)."
-    runs = scores.embedding.str.startswith(SEED)
-    default = scores[runs].groupby(["partition", "task"], sort=False)["mean"].agg(mean="mean", std=lambda v: float(np.std(v))).reset_index()
-    return pd.concat([default.assign(embedding=DEFAULT), scores[~runs][["partition", "task", "embedding", "mean", "std"]]], ignore_index=True)
+    "Per partition, embedding and task: the mean R², and for a learned row its population std over pre-training seeds (as `evaluate` gives them)."
+    runs = scores.embedding.str.contains(RUN, regex=False)
+    learned = scores[runs].assign(embedding=scores.embedding[runs].str.split(RUN, regex=False).str[0])
+    learned = learned.groupby(["partition", "embedding", "task"], sort=False)["mean"].agg(mean="mean", std=lambda v: float(np.std(v))).reset_index()
+    return pd.concat([learned, scores[~runs][["partition", "task", "embedding", "mean", "std"]]], ignore_index=True)
 
-def summarise(scores:pd.DataFrame, tasks:list[str])->tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def summarise(scores:pd.DataFrame, tasks:list[str], learned:list[str])->tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(per embedding and task: R² on the result files' partition, and the mean, min and max over all partitions;
-    per partition: the default's mean R² over tasks, the best raw baseline's, the margin, and the default's largest seed std;
+    per partition and learned row: its mean R² over tasks, the margin over the best raw baseline, its largest seed std;
     over all partitions at once: each pre-training seed's R² averaged over the partitions, then mean ± std over seeds)."""
     parts = by_partition(scores)
     cell = lambda s: f"{s.iloc[0]:.3f}; {s.mean():.3f} ({s.min():.3f} … {s.max():.3f})"
     per_task = parts.pivot_table(index="embedding", columns="task", values="mean", aggfunc=list, sort=False)
     table = pd.DataFrame({t: [cell(pd.Series(v)) for v in per_task[t]] for t in tasks}, index=per_task.index)
     means = parts.groupby(["partition", "embedding"], sort=False)["mean"].mean().unstack()
-    raw = [c for c in means.columns if c != DEFAULT]
-    margin = pd.DataFrame({"default, mean R²": means[DEFAULT], "best raw, mean R²": means[raw].max(axis=1), "best raw": means[raw].idxmax(axis=1),
-                           "margin": means[DEFAULT] - means[raw].max(axis=1),
-                           "default's largest seed std": parts[parts.embedding == DEFAULT].groupby("partition", sort=False)["std"].max()})
-    runs = scores[scores.embedding.str.startswith(SEED)].groupby(["embedding", "task"], sort=False)["mean"].mean().unstack()  # seed x task, averaged over partitions
-    pooled = {DEFAULT: {t: f"{runs[t].mean():.3f} ± {np.std(runs[t]):.3f}" for t in tasks} | {"mean R²": round(runs[tasks].mean(axis=1).mean(), 3),
-                                                                                               "largest seed std": round(max(np.std(runs[t]) for t in tasks), 3)}}
-    over = parts[parts.embedding != DEFAULT].groupby(["embedding", "task"], sort=False)["mean"].mean().unstack()
+    raw = [c for c in means.columns if c not in learned]
+    margin = pd.DataFrame({"best raw, mean R²": means[raw].max(axis=1), "best raw": means[raw].idxmax(axis=1)})
+    for row in learned:
+        short = "default" if row == DEFAULT else "stable"
+        margin[f"{short}, mean R²"] = means[row]
+        margin[f"{short}: margin"] = means[row] - means[raw].max(axis=1)
+        margin[f"{short}: largest seed std"] = parts[parts.embedding == row].groupby("partition", sort=False)["std"].max()
+    pooled = {}
+    for row in learned:
+        runs = scores[scores.embedding.str.startswith(row + RUN)].groupby(["embedding", "task"], sort=False)["mean"].mean().unstack()  # seed x task
+        pooled[row] = {t: f"{runs[t].mean():.3f} ± {np.std(runs[t]):.3f}" for t in tasks} | {"mean R²": round(runs[tasks].mean(axis=1).mean(), 3),
+                                                                                            "largest seed std": round(max(np.std(runs[t]) for t in tasks), 3)}
+    over = parts[~parts.embedding.isin(learned)].groupby(["embedding", "task"], sort=False)["mean"].mean().unstack()
     for e in over.index: pooled[e] = {t: f"{over.loc[e, t]:.3f}" for t in tasks} | {"mean R²": round(over.loc[e, tasks].mean(), 3), "largest seed std": ""}
     return table, margin.round(3).rename_axis("partition"), pd.DataFrame(pooled).T.rename_axis("embedding")
 
@@ -88,24 +100,25 @@ def main(argv=None):
     p.add_argument("--city", action="append", choices=list(CITIES), help="a shared city (repeatable; default both)")
     p.add_argument("--seeds", type=int, default=5, help="pre-training seeds of the default model")
     p.add_argument("--block-seeds", type=int, default=10, help="clustering seeds of the trip-graph blocks (0 is the result files')")
+    p.add_argument("--stable", action="store_true", help="also the `--preset stable` recipe (as many members as the city needs: slower)")
     p.add_argument("--out-dir", default=str(Path(__file__).parent/"results"))
     a = p.parse_args(argv)
     if a.seeds < 2 or a.block_seeds < 2: p.error("--seeds must be ≥ 2 (a seed std), --block-seeds ≥ 2 (a spread over partitions)")
     root = find_shared_data()
     if root is None: print("skipped: ../shared/data not found (set URBANLIT_SHARED_DATA)"); return
     cities = a.city or list(CITIES)
-    argv_note = " ".join([f"--city {c}" for c in (a.city or [])] + [f"--seeds {a.seeds} --block-seeds {a.block_seeds}"])
+    argv_note = " ".join([f"--city {c}" for c in (a.city or [])] + [f"--seeds {a.seeds} --block-seeds {a.block_seeds}"] + (["--stable"] if a.stable else []))
     parts, started = [], time.time()
     for name in cities:
         t = time.time()
-        scores, info, tasks = run(name, Path(root), a.seeds, a.block_seeds)
-        table, margin, pooled = summarise(scores, tasks)
+        scores, info, tasks, learned = run(name, Path(root), a.seeds, a.block_seeds, a.stable)
+        table, margin, pooled = summarise(scores, tasks, learned)
         parts += [f"## {name}", "", f"{time.time() - t:.0f} s.", "",
                   "R² under `spatial_blocks`, per task: on the result files' partition (block seed 0); the mean over all "
-                  f"{len(info)} partitions (min … max). The default's cells are means over its {a.seeds} pre-training seeds.", "",
+                  f"{len(info)} partitions (min … max). A learned row's cells are means over its {a.seeds} pre-training seeds.", "",
                   markdown_table(table.rename_axis("embedding")), "",
-                  "Per partition: the default's mean R² over the tasks against the best raw baseline's, and the default's largest per-task seed std "
-                  "(population std, as in every result file).", "", markdown_table(margin), "",
+                  "Per partition: the best raw baseline's mean R² over the tasks, and each learned row's, its margin over that baseline and its "
+                  "largest per-task seed std (population std, as in every result file).", "", markdown_table(margin), "",
                   "The partitions themselves:", "", markdown_table(info), "",
                   f"Averaged over all {len(info)} partitions: each pre-training seed's R² is the mean over the partitions, then mean ± std "
                   "(population) over the seeds; a raw baseline's R² is its mean over the partitions.", "", markdown_table(pooled), ""]

@@ -20,6 +20,7 @@ import numpy as np, pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import markdown_table, machine_note, mean_std
+import cache
 
 CITY_NAMES = {"newyork": "hafusion_ny", "chicago": "hafusion_chicago", "sanfrancisco": "hafusion_sf"}  # a full city name (letters only) -> protocol; also found inside a longer name
 HAFUSION_CITY = {**CITY_NAMES, "ny": "hafusion_ny", "nyc": "hafusion_ny", "chi": "hafusion_chicago", "sf": "hafusion_sf"}  # a whole folder name (letters only, lower case) -> protocol
@@ -76,8 +77,7 @@ def raw_baselines(city)->dict[str, pd.DataFrame]:
 def fit_preset(city, preset:str, seed:int):
     "UrbanFusion with a preset of `urbanlit pretrain` as the command builds it (no option but the seed), trained on `city`."
     from urbanlit.cli import model_config
-    from urbanlit.urbanfusion import UrbanFusion
-    return UrbanFusion(model_config("urbanfusion", preset, seed=seed, device="cpu", progress=False)).fit(city)
+    return cache.fit_urbanfusion(model_config("urbanfusion", preset, seed=seed, device="cpu", progress=False), city)
 
 def pretrain_musecl(city, seed:int)->pd.DataFrame:
     "MuseCL without images: MLP branches on OD distributions (mobility triplets) and POI counts (POI triplets), POI word2vec, attentive fusion."
@@ -87,7 +87,7 @@ def pretrain_musecl(city, seed:int)->pd.DataFrame:
     extra = CityData(city.regions, pois=city.pois, mobility=city.mobility, features={**city.features, "od_distributions": city.flow_distributions().astype(np.float32)},
                      labels=city.labels, name=city.name)
     cfg = model_config("musecl", overrides={"street_view": "od_distributions", "remote_sensing": "poi"}, seed=seed, device="cpu", progress=False)
-    return MuseCL(cfg).fit(extra).transform(extra)
+    return cache.embedding("musecl", cfg.to_dict(), extra, lambda: MuseCL(cfg).fit(extra).transform(extra))
 
 STABLE = "UrbanFusion, `--preset stable`"
 

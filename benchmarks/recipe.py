@@ -21,6 +21,7 @@ import numpy as np, pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import markdown_table, machine_note, mean_std
+import cache
 from hafusion_cities import raw_baselines, pretrain_musecl, fit_preset, STABLE
 
 CITIES = {"chicago77": ("hafusion", "hafusion_chicago", ["checkin", "crime", "service_call"]),
@@ -52,9 +53,9 @@ def ablations(city)->dict:
             "the released network (768-d, λ 0.25, one member, h as it is), this schedule": (city, {**released, "schedule": "auto"})}
 
 def fit(city, seed:int, **overrides):
-    from urbanlit.urbanfusion import UrbanFusion
+    from urbanlit.urbanfusion import UrbanFusionConfig
     from urbanlit.train import TrainConfig
-    return UrbanFusion(train=TrainConfig(seed=seed, progress=False, device="cpu"), **overrides).fit(city)
+    return cache.fit_urbanfusion(UrbanFusionConfig.with_overrides(UrbanFusionConfig(train=TrainConfig(seed=seed, progress=False, device="cpu")), **overrides), city)
 
 def run(name:str, root:Path, seeds:int=5, ablation_seeds:int=5, log=print):
     from urbanlit.probes import evaluate, city_blocks, literature_protocol
