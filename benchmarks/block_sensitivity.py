@@ -1,14 +1,15 @@
 """How much the `spatial_blocks` figures of the two shared cities depend on the one block partition they were scored with.
 
-Run: `python benchmarks/block_sensitivity.py [--city chicago77|manhattan270 ...] [--seeds 5] [--block-seeds 10]`
+Run: `python benchmarks/block_sensitivity.py [--city chicago77|manhattan270 ...] [--seeds 5] [--block-seeds 10] [--stable]`
 (from the repository root, with `../shared/data` beside the checkout). Writes `benchmarks/results/block_sensitivity.md`.
 
 Neither shared folder has geometry, so `city_blocks` forms the blocks as communities of the trip graph (spectral
 clustering). That clustering has a seed (`city_blocks(seed=...)`; the regions are clustered in the order of their ids,
 so the order of the file's rows plays no part). The result files score every embedding on one partition, block seed 0.
-Here the same embeddings (the default UrbanFusion recipe, one model per pre-training seed, with `--stable` also the
-`--preset stable` recipe, and the raw-feature baselines) are scored on the partitions of other block seeds of the same city. Nothing here reads a label before the
-probes, and no setting is chosen from these numbers: the script only measures.
+Here the same embeddings (the default UrbanFusion recipe, one model per pre-training seed; with `--stable` also
+the `--preset stable` recipe; and the raw-feature baselines) are scored on the partitions of other block seeds of
+the same city. Nothing here reads a label before the probes, and no setting is chosen from these numbers: the script
+only measures.
 """
 from __future__ import annotations
 import argparse, sys, time, warnings
@@ -17,7 +18,7 @@ import numpy as np, pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import markdown_table, machine_note
-from hafusion_cities import raw_baselines, fit_preset, STABLE
+from hafusion_cities import raw_baselines, fit_preset, stable_row
 from recipe import CITIES, DEFAULT, load, fit
 
 def partitions(city, block_seeds:int)->dict[str, pd.Series]:
@@ -51,7 +52,7 @@ def run(name:str, root:Path, seeds:int=5, block_seeds:int=10, stable:bool=False,
     if stable:
         t = time.time()
         models = [fit_preset(city, "stable", s) for s in range(seeds)]
-        learned[f"{STABLE} ({models[0].n_members} members)"] = [m.transform(city) for m in models]
+        learned[stable_row(models[0].n_members)] = [m.transform(city) for m in models]
         log(f"{name}: {seeds} models of the stable preset in {time.time() - t:.0f} s")
     embeddings = {**{f"{row}{RUN}{s}": e for row, runs in learned.items() for s, e in enumerate(runs)}, **raw_baselines(city)}
     blocks = partitions(city, block_seeds)
@@ -122,7 +123,7 @@ def main(argv=None):
                   "The partitions themselves:", "", markdown_table(info), "",
                   f"Averaged over all {len(info)} partitions: each pre-training seed's R² is the mean over the partitions, then mean ± std "
                   "(population) over the seeds; a raw baseline's R² is its mean over the partitions.", "", markdown_table(pooled), ""]
-    text = "\n".join([f"# How much the `spatial_blocks` figures depend on the block partition", "",
+    text = "\n".join(["# How much the `spatial_blocks` figures depend on the block partition", "",
                       f"`python benchmarks/block_sensitivity.py {argv_note}` ({time.time() - started:.0f} s on {machine_note()}).", "",
                       __doc__.split("\n\n", 2)[2].replace("\n", " ").strip(), "", *parts])
     out = Path(a.out_dir)/"block_sensitivity.md"

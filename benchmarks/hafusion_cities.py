@@ -91,6 +91,10 @@ def pretrain_musecl(city, seed:int)->pd.DataFrame:
 
 STABLE = "UrbanFusion, `--preset stable`"
 
+def stable_row(members:int)->str:
+    "The stable preset's row name in the result tables, with the members it trained on this city."
+    return f"{STABLE} ({members} members)"
+
 def run(folder:Path, seeds:int=5, protocol:str|None=None, stable:bool=False, log=print):
     from urbanlit.converters import hafusion_to_city
     from urbanlit.probes import evaluate, city_blocks, get_protocol
@@ -112,7 +116,7 @@ def run(folder:Path, seeds:int=5, protocol:str|None=None, stable:bool=False, log
             members = model.n_members  # the same for every seed: it follows from the city's size
         learned["MuseCL (no images)"].append(pretrain_musecl(city, seed))
         log(f"{folder.name}, seed {seed}: pre-trained in {time.time() - t:.0f} s")
-    if stable: learned = {(f"{STABLE} ({members} members)" if k == STABLE else k): v for k, v in learned.items()}
+    if stable: learned = {(stable_row(members) if k == STABLE else k): v for k, v in learned.items()}
     embeddings = {**learned, **raw_baselines(city)}
     blocks = city_blocks(city, verbose=False)
     scores = pd.concat([evaluate(embeddings, city.labels, tasks, protocol=name), evaluate(embeddings, city.labels, tasks, protocol="spatial_blocks", groups=blocks)])

@@ -22,7 +22,7 @@ import numpy as np, pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import markdown_table, machine_note, mean_std
 import cache
-from hafusion_cities import raw_baselines, pretrain_musecl, fit_preset, STABLE
+from hafusion_cities import raw_baselines, pretrain_musecl, fit_preset, stable_row
 
 CITIES = {"chicago77": ("hafusion", "hafusion_chicago", ["checkin", "crime", "service_call"]),
           "manhattan270": ("manhattan270", "literature_m270", ["checkins", "crime"])}
@@ -76,8 +76,8 @@ def run(name:str, root:Path, seeds:int=5, ablation_seeds:int=5, log=print):
         log(f"{name}: {row} in {time.time() - t:.0f} s")
     t = time.time()
     stable = [fit_preset(city, "stable", s) for s in range(seeds)]
-    stable_row = f"{STABLE} ({stable[0].n_members} members)"
-    learned[stable_row] = [m.transform(city) for m in stable]
+    stable_name = stable_row(stable[0].n_members)
+    learned[stable_name] = [m.transform(city) for m in stable]
     log(f"{name}: {seeds} models of the stable preset in {time.time() - t:.0f} s")
     learned["MuseCL (no images)"] = [pretrain_musecl(city, s) for s in range(seeds)]
     embeddings = {**learned, **raw_baselines(city)}
@@ -99,7 +99,7 @@ def run(name:str, root:Path, seeds:int=5, ablation_seeds:int=5, log=print):
     table = table.loc[list(embeddings)].rename_axis("embedding")
     raw_names = list(raw_baselines(city))
     summary = {(row, p): dict(model=means.loc[row, p], best_raw=means.loc[raw_names, p].max(), best_raw_name=means.loc[raw_names, p].idxmax(),
-                              worst_std=worst.loc[row, p]) for row in (DEFAULT, stable_row) for p in (protocol, "spatial_blocks")}
+                              worst_std=worst.loc[row, p]) for row in (DEFAULT, stable_name) for p in (protocol, "spatial_blocks")}
     return table, summary, dict(protocol=protocol, n=city.n_units)
 
 def main(argv=None):
