@@ -22,9 +22,9 @@ from hafusion_cities import raw_baselines, fit_preset, stable_row
 from recipe import CITIES, DEFAULT, load, fit
 
 def partitions(city, block_seeds:int)->dict[str, pd.Series]:
-    "Name -> block id per region, for block seeds 0 … block_seeds-1."
-    from urbanlit.probes import city_blocks
-    return {f"block seed {b}": city_blocks(city, seed=b, verbose=False) for b in range(block_seeds)}
+    "Name ('block seed 0', …) -> block id per region, for block seeds 0 … block_seeds-1."
+    from urbanlit.probes import city_partitions
+    return dict(city_partitions(city, block_seeds, verbose=False).items())
 
 def describe(blocks:dict[str, pd.Series])->pd.DataFrame:
     "Per partition: its blocks, how many hold one region, the largest, and its agreement (adjusted Rand index) with the result files' partition."

@@ -3,8 +3,8 @@ models three times (`recipe.py`, `hafusion_cities.py` and `seed_variance.py` all
 recipes on Chicago-77 with the same seeds).
 
 Off unless `$URBANLIT_BENCH_CACHE` names a folder. A model is reused only when its config (seed included), the
-city's data and urbanlit's code are all the same as when it was trained: the key is a digest of the three, so a
-changed line of `urbanlit/` trains afresh. Training is deterministic for a given seed on the CPU, so a reused model
+city's data, urbanlit's code and the numpy and torch versions are all the same as when it was trained: the key is a
+digest of them, so a changed line of `urbanlit/` trains afresh. Training is deterministic for a given seed on the CPU, so a reused model
 gives the embeddings a new one would (`python benchmarks/cache.py` checks that).
 """
 from __future__ import annotations
@@ -26,18 +26,22 @@ def code_digest()->str:
     return _sha(*[f.relative_to(Path(urbanlit.__file__).parent).as_posix().encode() + f.read_bytes() for f in files])
 
 def city_digest(city)->str:
-    "A digest of what a model reads of a city: its region ids, POIs, trips, feature arrays and masks, image index (not its labels)."
-    hashed = lambda df: pd.util.hash_pandas_object(df, index=True).to_numpy().tobytes() if df is not None else b"-"
+    "A digest of what a model reads of a city: region ids and centroids, POIs, trips, feature arrays and masks, image index (not its labels)."
+    hashed = lambda df: (str(list(df.columns)).encode() + pd.util.hash_pandas_object(df, index=True).to_numpy().tobytes()) if df is not None else b"-"
+    array = lambda a: f"{a.dtype}{a.shape}".encode() + np.ascontiguousarray(a).tobytes()
     parts = [city.name, "\n".join(map(str, city.region_ids)), hashed(city.pois), hashed(city.mobility)]
-    for name in sorted(city.features): parts += [name, np.ascontiguousarray(city.features[name]).tobytes()]
-    for name in sorted(city.feature_masks): parts += [name, np.ascontiguousarray(city.feature_masks[name]).tobytes()]
+    if city.has_geometry: parts.append(array(city.coords()))  # the coords modality reads the centroids
+    for name in sorted(city.features): parts += [name, array(city.features[name])]
+    for name in sorted(city.feature_masks): parts += [name, array(city.feature_masks[name])]
     for name in sorted(city.images): parts += [name, hashed(city.images[name])]  # the image index (paths), not the pixels
     return _sha(*parts)
 
 def _slot(kind:str, config:dict, city)->Path|None:
     root = os.environ.get(CACHE_ENV)
     if not root: return None
-    return Path(root)/f"{kind}-{_sha(kind, json.dumps(config, sort_keys=True), city_digest(city), code_digest())[:20]}"
+    import torch
+    versions = f"numpy {np.__version__}, torch {torch.__version__}"  # another torch may train other numbers from the same seed
+    return Path(root)/f"{kind}-{_sha(kind, json.dumps(config, sort_keys=True), city_digest(city), code_digest(), versions)[:20]}"
 
 def fit_urbanfusion(config, city):
     "`UrbanFusion(config).fit(city)`, or the same model trained earlier, read from the cache."

@@ -335,16 +335,19 @@ def cmd_probe(embeddings:Sequence[str]=(), tasks=None, labels:str|None=None, cit
     if chosen.splitter == "blocks":
         if city is None: raise UrbanlitInputError(f"protocol {chosen.name!r} forms spatial blocks from the city's regions", "pass --city DIR, or use --protocol random_kfold")
         blocks = city_blocks(data) if block_partitions == 1 else city_partitions(data, block_partitions)
+    elif block_partitions > 1: raise UrbanlitInputError(f"--block-partitions is for the spatial_blocks protocol, not {chosen.name!r}", "drop it, or use --protocol spatial_blocks")
     embs = {row: [read_embeddings(f) for f in files] for row, files in rows.items()}
     table = evaluate(embs, lab, tasks, protocol=chosen, groups=blocks, seeds=None if seeds is None else range(int(seeds)), progress=True)
     runs = {row: len(v) for row, v in embs.items()}
     print(f"protocol {table.protocol.iloc[0]}: {chosen.describe()}" + (f"; repeat j scores on block partition j mod {block_partitions}" if block_partitions > 1 and blocks is not None else ""))
     print(f"mean ± std over pretraining runs where a row has several ({', '.join(f'{k}: {v}' for k, v in runs.items())}), else over repeats\n")
     print(format_table(table))
-    partial = table.drop_duplicates(["embedding", "task"])
-    partial = partial[partial.n_units < len(lab)]
-    for r in partial.itertuples():  # never a silently smaller sample: a label without a value or a region without an embedding
-        print(f"note: {r.embedding}, {r.task}: scored on {r.n_units} of the {len(lab)} labelled regions (the others have no value for it or no embedding)")
+    scored = {t: int((lab[t] > 0).sum() if t in chosen.positive_only else lab[t].notna().sum()) for t in tasks}  # what the protocol scores of each task
+    for r in table.drop_duplicates(["embedding", "task"]).itertuples():  # never a silently smaller sample: a region without an embedding or a label
+        if r.n_units < scored[r.task]: print(f"note: {r.embedding}, {r.task}: scored on {r.n_units} of the {scored[r.task]} regions with a label"
+                                             f"{' > 0 (as the protocol says)' if r.task in chosen.positive_only else ''}; the others have no embedding")
+    for t in tasks:
+        if lab[t].isna().any(): print(f"note: {t}: {int(lab[t].isna().sum())} of {len(lab)} regions have no label (left out)")
     if out is not None:
         with atomic_path(out) as tmp: table.to_csv(tmp, index=False)
     return table

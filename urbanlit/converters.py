@@ -56,6 +56,7 @@ def _hafusion_rows(path:Path, # a land-use or label array of a HAFusion folder
     "The array at `path`, refused with its file named when it does not have one row per region (or, for a label, one finite-or-NaN value)."
     a = _read_npy(path)
     if label and a.ndim == 2 and a.shape[1] == 1: a = a[:, 0]
+    if not np.issubdtype(a.dtype, np.number): raise UrbanlitInputError(f"{path} holds {a.dtype} values, not numbers", "save numeric counts with numpy.save")
     if a.shape[:1] != (n,) or (label and a.ndim != 1) or (not label and a.ndim != 2):
         raise UrbanlitInputError(f"{path} has shape {a.shape}, but poi_dist.npy has {n} regions",
                                  f"it must be {'one value' if label else 'one row'} per region, in poi_dist.npy's row order")

@@ -103,8 +103,8 @@ def same_city(a:dict, # a `city_fingerprint`
               b:dict, # another one
              )->bool:
     """Whether two fingerprints are one city: the same region ids, and, where the ids are all either city has (no geometry, as in
-    a converted benchmark folder whose regions are 0 … N−1 in every city), the same name as well. Fingerprints written before
-    `has_geometry` was recorded compare by ids alone."""
+    a converted benchmark folder whose regions are 0 … N−1 in every city), the same name as well. A fingerprint written
+    before `has_geometry` was recorded counts as one with geometry."""
     if a["regions_sha256"] != b["regions_sha256"]: return False
     bare = not a.get("has_geometry", True) or not b.get("has_geometry", True)
     return not bare or a["city"] == b["city"]

@@ -355,9 +355,10 @@ def get_protocol(protocol:str|Protocol="spatial_blocks", # a name of PROTOCOLS, 
 
 # %% ../nbs/10_probes.ipynb #e8601a40
 def _id_order(ids:pd.Index)->np.ndarray:
-    "Positions that sort `ids`: as numbers when every id is an integer (0, 1, … 10, not 0, 1, 10), else as text."
+    "Positions that sort `ids`: as numbers when every id is an integer (−1, 0, 1, … 10, not 0, 1, 10), else as text; '07' before '7'."
     ids = [str(i) for i in ids]
-    key = [int(i) for i in ids] if all(i.isdigit() for i in ids) else ids
+    try: key = [(int(i), i) for i in ids]
+    except ValueError: key = ids
     return np.array(sorted(range(len(ids)), key=key.__getitem__), dtype=int)
 
 def city_blocks(city, # a `CityData`
@@ -506,7 +507,9 @@ def evaluate(embeddings:dict|pd.DataFrame, # name -> embedding DataFrame, or a l
     seeds = list(range(protocol.repeats) if seeds is None else seeds)
     if not seeds: raise UrbanlitInputError("`seeds` is empty", "pass at least one seed, e.g. seeds=(0, 1, 2)")
     if protocol.deterministic: seeds = seeds[:1]
-    if isinstance(groups, pd.DataFrame) and groups.shape[1] > 1:  # several block partitions: the table's protocol name says so
+    if isinstance(groups, pd.DataFrame) and groups.shape[1] > 1 and protocol.splitter == "blocks":  # several partitions: each used equally often, and named
+        if len(seeds) % groups.shape[1]: raise UrbanlitInputError(f"{groups.shape[1]} block partitions for {len(seeds)} repeat(s): repeat j scores on partition j mod {groups.shape[1]}, so every partition counts equally only when the repeats are a multiple of the partitions",
+                                                                  f"pass seeds=range({groups.shape[1]}) (or a multiple), or fewer partitions")
         protocol = dataclasses.replace(protocol, name=f"{protocol.name}({groups.shape[1]} block partitions)")
     rows, jobs = [], [(name, task) for name in embeddings for task in tasks]
     from tqdm.auto import tqdm

@@ -282,6 +282,7 @@ def out_of_fold_predictions(embedding:pd.DataFrame, # embeddings indexed by regi
     "Each unit's prediction from the fold where it was a test unit, exactly as `evaluate` scores it: a DataFrame (true, predicted) indexed by region_id."
     _embedding_values(embedding)
     if not isinstance(labels, pd.DataFrame): raise UrbanlitInputError("`labels` must be a DataFrame indexed by region_id", "pass `city.labels`")
+    if isinstance(groups, pd.DataFrame): raise UrbanlitInputError("`groups` holds several block partitions; one prediction per unit needs one", "pass one column, e.g. `groups.iloc[:, 0]`")
     protocol = get_protocol(protocol, estimator=probe, log_target=log_target)
     if protocol.estimator in CLASSIFIERS or protocol.estimator == "kmeans":
         raise UrbanlitInputError(f"probe {protocol.estimator!r} is not a regression probe; predicted-vs-true plots need one", "use 'ridge', 'mlp' or 'knn'")
