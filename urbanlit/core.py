@@ -209,9 +209,13 @@ def write_json(obj, # a JSON-serialisable object
 def scratch_dir(owner, # the object whose lifetime the folder shares (it must accept weak references)
                 prefix:str="urbanlit-", # name prefix of the folder
                )->Path:
-    "A new temporary folder, removed with everything in it when `owner` is garbage-collected or the interpreter exits."
+    "A new temporary folder, removed with everything in it when `owner` is garbage-collected or the process exits."
     path = Path(tempfile.mkdtemp(prefix=prefix))
     weakref.finalize(owner, shutil.rmtree, path, True)
+    import multiprocessing
+    if multiprocessing.parent_process() is not None:  # a worker process (a pool, a test runner) exits without atexit hooks,
+        from multiprocessing.util import Finalize      # but runs multiprocessing's own finalizers
+        Finalize(None, shutil.rmtree, args=(path, True), exitpriority=0)
     return path
 
 # %% ../nbs/00_core.ipynb #0986ea76
