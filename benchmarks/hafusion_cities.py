@@ -1,6 +1,6 @@
 """HAFusion-format cities: urbanlit's default UrbanFusion (and MuseCL without images) against the raw inputs they are
-learned from, under the city's HAFusion protocol and under urbanlit's `spatial_blocks`, with HAFusion's published numbers
-beside them.
+learned from, under the city's HAFusion protocol and under urbanlit's `spatial_blocks` (on one block partition, and with
+each repeat on its own partition), with HAFusion's published numbers beside them.
 
 Run: `python benchmarks/hafusion_cities.py --city-dir ../shared/data/chicago77 [--city-dir OTHER ...] [--seeds 5] [--stable]`
 (from the repository root). Each folder holds HAFusion's arrays (`poi_dist.npy`, `mob-adj.npy`, `landUse_dist.npy`,
@@ -95,9 +95,12 @@ def stable_row(members:int)->str:
     "The stable preset's row name in the result tables, with the members it trained on this city."
     return f"{STABLE} ({members} members)"
 
+PARTITIONS = 5  # the block partitions of the averaged spatial_blocks columns: one per repeat of the protocol
+AVERAGED = f"spatial_blocks({PARTITIONS} block partitions)"  # the protocol name `evaluate` gives them
+
 def run(folder:Path, seeds:int=5, protocol:str|None=None, stable:bool=False, log=print):
     from urbanlit.converters import hafusion_to_city
-    from urbanlit.probes import evaluate, city_blocks, get_protocol
+    from urbanlit.probes import evaluate, city_blocks, city_partitions, get_protocol
     import torch
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", category=FutureWarning)
@@ -119,12 +122,14 @@ def run(folder:Path, seeds:int=5, protocol:str|None=None, stable:bool=False, log
     if stable: learned = {(stable_row(members) if k == STABLE else k): v for k, v in learned.items()}
     embeddings = {**learned, **raw_baselines(city)}
     blocks = city_blocks(city, verbose=False)
-    scores = pd.concat([evaluate(embeddings, city.labels, tasks, protocol=name), evaluate(embeddings, city.labels, tasks, protocol="spatial_blocks", groups=blocks)])
+    scores = pd.concat([evaluate(embeddings, city.labels, tasks, protocol=name), evaluate(embeddings, city.labels, tasks, protocol="spatial_blocks", groups=blocks),
+                        evaluate(embeddings, city.labels, tasks, protocol="spatial_blocks", groups=city_partitions(city, PARTITIONS, verbose=False))])
     r2 = scores[scores.metric == "r2"]
+    protocols = (name, "spatial_blocks", AVERAGED)
     table = pd.DataFrame({f"{t} ({p})": {row.embedding: mean_std(row) for _, row in r2[(r2.task == t) & (r2.protocol == p)].iterrows()}
-                          for p in (name, "spatial_blocks") for t in tasks})
+                          for p in protocols for t in tasks})
     means = r2.groupby(["protocol", "embedding"])["mean"].mean().unstack(0)
-    table[f"mean R² ({name})"], table["mean R² (spatial_blocks)"] = means[name].round(3), means["spatial_blocks"].round(3)
+    for p in protocols: table[f"mean R² ({p})"] = means[p].round(3)
     table = table.loc[list(embeddings)]
     published = published_row(known, tasks, name)
     if published is not None: table = pd.concat([table, pd.DataFrame([published], index=["HAFusion, published (selected on test labels)"])])
@@ -148,7 +153,9 @@ def main(argv=None):
         text = "\n".join([f"# {folder.name}: urbanlit's default embeddings against their raw inputs", "",
             f"`python benchmarks/hafusion_cities.py --city-dir {folder} --seeds {a.seeds}{f' --protocol {a.protocol}' if a.protocol else ''}{' --stable' if a.stable else ''}` ({info['n']} regions, {time.time() - t:.0f} s on {machine_note()}).", "",
             protocol_sentence + f" and under urbanlit's `spatial_blocks` ({info['blocks']}; blocks: "
-            "communities of the trip graph, as the folder has no geometry). Learned embeddings: mean ± std over pre-training seeds. "
+            "communities of the trip graph, as the folder has no geometry), on one block partition (block seed 0) and with each of its "
+            f"{PARTITIONS} repeats on its own partition (`{AVERAGED}`, block seeds 0 … {PARTITIONS - 1}, as `urbanlit probe --block-partitions {PARTITIONS}` scores; "
+            "how much one partition decides: `block_sensitivity.md`). Learned embeddings: mean ± std over pre-training seeds. "
             "UrbanFusion runs with `urbanlit pretrain`'s defaults" + (" and with `--preset stable`" if a.stable else "") + "; MuseCL without images with its small preset.", "",
             markdown_table(table), "",
             published_sentence, ""])
