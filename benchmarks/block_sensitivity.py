@@ -21,11 +21,6 @@ from results import markdown_table, machine_note
 from hafusion_cities import raw_baselines, fit_preset, stable_row
 from recipe import CITIES, DEFAULT, load, fit
 
-def partitions(city, block_seeds:int)->dict[str, pd.Series]:
-    "Name ('block seed 0', …) -> block id per region, for block seeds 0 … block_seeds-1."
-    from urbanlit.probes import city_partitions
-    return dict(city_partitions(city, block_seeds, verbose=False).items())
-
 def describe(blocks:dict[str, pd.Series])->pd.DataFrame:
     "Per partition: its blocks, how many hold one region, the largest, and its agreement (adjusted Rand index) with the result files' partition."
     from sklearn.metrics import adjusted_rand_score
@@ -40,7 +35,7 @@ def describe(blocks:dict[str, pd.Series])->pd.DataFrame:
 RUN = " · pre-training seed "  # a learned row's runs are scored one by one, as rows named row + RUN + seed
 
 def run(name:str, root:Path, seeds:int=5, block_seeds:int=10, stable:bool=False, log=print):
-    from urbanlit.probes import evaluate
+    from urbanlit.probes import evaluate, city_partitions
     import torch
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", category=FutureWarning)
@@ -55,7 +50,7 @@ def run(name:str, root:Path, seeds:int=5, block_seeds:int=10, stable:bool=False,
         learned[stable_row(models[0].n_members)] = [m.transform(city) for m in models]
         log(f"{name}: {seeds} models of the stable preset in {time.time() - t:.0f} s")
     embeddings = {**{f"{row}{RUN}{s}": e for row, runs in learned.items() for s, e in enumerate(runs)}, **raw_baselines(city)}
-    blocks = partitions(city, block_seeds)
+    blocks = dict(city_partitions(city, block_seeds, verbose=False).items())  # 'block seed 0', … -> block id per region
     scores = []
     for part, b in blocks.items():
         r2 = evaluate(embeddings, city.labels, tasks, protocol="spatial_blocks", groups=b)

@@ -8,7 +8,7 @@ digest of them, so a changed line of `urbanlit/` trains afresh. Training is dete
 gives the embeddings a new one would (`python benchmarks/cache.py` checks that).
 """
 from __future__ import annotations
-import hashlib, json, os, shutil
+import functools, hashlib, json, os, shutil
 from pathlib import Path
 import numpy as np, pandas as pd
 
@@ -19,6 +19,7 @@ def _sha(*parts)->str:
     for p in parts: h.update(p if isinstance(p, bytes) else str(p).encode())
     return h.hexdigest()
 
+@functools.lru_cache(maxsize=None)  # the package does not change while a script runs
 def code_digest()->str:
     "A digest of urbanlit's source files: any change to the package trains afresh."
     import urbanlit

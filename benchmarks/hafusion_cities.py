@@ -100,7 +100,7 @@ AVERAGED = f"spatial_blocks({PARTITIONS} block partitions)"  # the protocol name
 
 def run(folder:Path, seeds:int=5, protocol:str|None=None, stable:bool=False, log=print):
     from urbanlit.converters import hafusion_to_city
-    from urbanlit.probes import evaluate, city_blocks, city_partitions, get_protocol
+    from urbanlit.probes import evaluate, city_partitions, get_protocol
     import torch
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", category=FutureWarning)
@@ -121,9 +121,10 @@ def run(folder:Path, seeds:int=5, protocol:str|None=None, stable:bool=False, log
         log(f"{folder.name}, seed {seed}: pre-trained in {time.time() - t:.0f} s")
     if stable: learned = {(stable_row(members) if k == STABLE else k): v for k, v in learned.items()}
     embeddings = {**learned, **raw_baselines(city)}
-    blocks = city_blocks(city, verbose=False)
-    scores = pd.concat([evaluate(embeddings, city.labels, tasks, protocol=name), evaluate(embeddings, city.labels, tasks, protocol="spatial_blocks", groups=blocks),
-                        evaluate(embeddings, city.labels, tasks, protocol="spatial_blocks", groups=city_partitions(city, PARTITIONS, verbose=False))])
+    partitions = city_partitions(city, PARTITIONS, verbose=False)  # its first column is `city_blocks(city)`, the one-partition protocol's blocks
+    scores = pd.concat([evaluate(embeddings, city.labels, tasks, protocol=name),
+                        evaluate(embeddings, city.labels, tasks, protocol="spatial_blocks", groups=partitions.iloc[:, 0]),
+                        evaluate(embeddings, city.labels, tasks, protocol="spatial_blocks", groups=partitions)])
     r2 = scores[scores.metric == "r2"]
     protocols = (name, "spatial_blocks", AVERAGED)
     table = pd.DataFrame({f"{t} ({p})": {row.embedding: mean_std(row) for _, row in r2[(r2.task == t) & (r2.protocol == p)].iterrows()}

@@ -61,7 +61,7 @@ def _hafusion_rows(path:Path, # a land-use or label array of a HAFusion folder
         raise UrbanlitInputError(f"{path} has shape {a.shape}, but poi_dist.npy has {n} regions",
                                  f"it must be {'one value' if label else 'one row'} per region, in poi_dist.npy's row order")
     a = a.astype(np.float64)
-    if np.isinf(a).any(): raise UrbanlitInputError(f"{path} has {int(np.isinf(a).sum())} infinite value(s), first in row {int(np.flatnonzero(np.isinf(a).any(-1) if a.ndim == 2 else np.isinf(a))[0])}",
+    if np.isinf(a).any(): raise UrbanlitInputError(f"{path} has {int(np.isinf(a).sum())} infinite value(s), first in row {int(np.argwhere(np.isinf(a))[0, 0])}",
                                                "replace them with NaN (a region without a value) or a finite number")
     if label and np.isnan(a).any():
         warnings.warn(f"{path.name}: {int(np.isnan(a).sum())} of {n} regions have no value (NaN); the probes leave them out of that task", stacklevel=3)
