@@ -5,7 +5,7 @@ each repeat on its own partition), with HAFusion's published numbers beside them
 Run: `python benchmarks/hafusion_cities.py --city-dir ../shared/data/chicago77 [--city-dir OTHER ...] [--seeds 5] [--stable]`
 (from the repository root). Each folder holds HAFusion's arrays (`poi_dist.npy`, `mob-adj.npy`, `landUse_dist.npy`,
 label `*_counts.npy`); it is converted with `urbanlit.converters.hafusion_to_city`. The HAFusion protocol of a folder is chosen
-from its name (ny / chicago / sf, see `HAFUSION_CITY`) or given with `--protocol`; a folder whose name is none of these
+from its name (`urbanlit.converters.hafusion_city`: data_NY, chicago77, new-york-180, ...) or given with `--protocol`; a folder whose name is none of these
 (another city) is scored with `GENERIC` (HAFusion's script in its 10-fold shuffled form) and no published numbers, which
 belong to their own city only. Writes `benchmarks/results/hafusion_<folder>.md`.
 
@@ -14,16 +14,15 @@ same (no per-city setting); `--stable` adds a row for `urbanlit pretrain --prese
 the city needs for repeatable scores: 80 on a 77-region city, up to 16 times the training time).
 """
 from __future__ import annotations
-import argparse, re, sys, time, warnings
+import argparse, sys, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import markdown_table, machine_note, mean_std
+from urbanlit.converters import hafusion_city
 import cache
 
-CITY_NAMES = {"newyork": "hafusion_ny", "chicago": "hafusion_chicago", "sanfrancisco": "hafusion_sf"}  # a full city name (letters only) -> protocol; also found inside a longer name
-HAFUSION_CITY = {**CITY_NAMES, "ny": "hafusion_ny", "nyc": "hafusion_ny", "chi": "hafusion_chicago", "sf": "hafusion_sf"}  # a whole folder name (letters only, lower case) -> protocol
 PUBLISHED = {  # HAFusion's table (check-in / crime / service calls R²); its script keeps the epoch that scores best on these labels
     "hafusion_ny": {"checkin": "0.844", "crime": "0.734", "service_call": "0.493"},
     "hafusion_chicago": {"checkin": "0.870 ± 0.010", "crime": "0.631 ± 0.036", "service_call": "0.613 ± 0.067"},
@@ -32,20 +31,13 @@ PUBLISHED = {  # HAFusion's table (check-in / crime / service calls R²); its sc
 
 GENERIC = "hafusion_sf"  # a folder of another city: HAFusion's task script in its generic form (Ridge(1), KFold(10, shuffled, seed 2024))
 
-def city_of(folder:Path)->str|None:
-    """The HAFusion city protocol a folder's name identifies, or None for another city: its letters alone, lower case, are one
-    of `HAFUSION_CITY` (chicago77, NY, san-francisco) or contain a full city name of `CITY_NAMES` (hafusion_chicago, new-york-180)."""
-    key = re.sub(r"[^a-z]", "", folder.name.lower())
-    found = {p for city, p in CITY_NAMES.items() if city in key}
-    return HAFUSION_CITY.get(key) or (found.pop() if len(found) == 1 else None)
-
 def protocol_for(folder:Path, given:str|None=None)->str:
     "The protocol a folder is scored with: `given`, else the one its name identifies, else `GENERIC`."
     if given and given not in PUBLISHED: raise SystemExit(f"--protocol {given}: use one of {sorted(PUBLISHED)}")
-    return given or city_of(folder) or GENERIC
+    return given or hafusion_city(folder) or GENERIC
 
 def published_row(city:str|None, tasks:list, protocol:str)->dict|None:
-    "HAFusion's published R² for `city` (the protocol `city_of` a folder), as columns of this protocol; None for another city, or one scored otherwise."
+    "HAFusion's published R² for `city` (the protocol `hafusion_city` gives a folder), as columns of this protocol; None for another city, or one scored otherwise."
     if city is None or city != protocol: return None
     return {f"{t} ({protocol})": PUBLISHED[city].get(t, "") for t in tasks}
 
@@ -104,7 +96,7 @@ def run(folder:Path, seeds:int=5, protocol:str|None=None, stable:bool=False, log
     import torch
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", category=FutureWarning)
-    name, known = protocol_for(folder, protocol), city_of(folder)
+    name, known = protocol_for(folder, protocol), hafusion_city(folder)
     if protocol is None and known is None:
         log(f"{folder.name}: not one of HAFusion's cities by its name (ny, chicago, sf): scored with {GENERIC} (HAFusion's script, 10 shuffled folds), no published numbers")
     city = hafusion_to_city(folder)

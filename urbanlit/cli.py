@@ -21,7 +21,7 @@ __all__ = ['MODELS', 'PRESETS', 'PROBE_PROTOCOLS', 'PROBE_NAMES', 'OUTPUT_MARKER
 MODELS = ("urbanfusion", "musecl")  # model names accepted on the command line
 PRESETS = ("recommended", "stable", "small", "paper")  # "recommended": urbanlit's default recipe (`UrbanFusionConfig()`); "stable": the recipe with as many members as the city needs for repeatable scores; "small": one network, 40 epochs, for a quick look; "paper": each paper's configuration (`*Config.paper()`)
 
-PROBE_PROTOCOLS = ("spatial_blocks", "random_kfold", "literature_m270", "hafusion_ny", "hafusion_chicago", "hafusion_sf", "musecl")  # `probe --protocol` choices
+PROBE_PROTOCOLS = ("spatial_blocks", "random_kfold", "literature_m270", "hafusion_ny", "hafusion_chicago", "hafusion_sf", "musecl")  # `probe --protocol` choices (and, for `probe`, "hafusion": the script of the city its name identifies)
 PROBE_NAMES = ("ridge", "mlp", "mlp_small", "knn")  # `probe --probe` choices (regression)
 
 def read_config(path:str|Path|None)->dict:
@@ -325,10 +325,11 @@ def cmd_probe(embeddings:Sequence[str]=(), tasks=None, labels:str|None=None, cit
     from urbanlit.probes import evaluate, get_protocol, city_blocks, city_partitions
     if out is not None: prepare_output(out, overwrite)
     check_positive_int(block_partitions, "--block-partitions")
+    data = load_city(city) if city is not None else None
+    if protocol == "hafusion": protocol = _hafusion_protocol(data)
     chosen = get_protocol(protocol, estimator=probe, folds=folds, alpha=_parse_alpha(alpha), clip=clip, log_target=log_target,
                           positive_only=None if positive_only is None else tuple(parse_list(positive_only)))
     rows = embedding_rows(embeddings or (), group or (), name)
-    data = load_city(city) if city is not None else None
     lab = _labels_for(labels, data, id_column)
     tasks = parse_list(tasks) or [c for c in lab.columns if pd.api.types.is_numeric_dtype(lab[c])]
     blocks = None
@@ -351,6 +352,16 @@ def cmd_probe(embeddings:Sequence[str]=(), tasks=None, labels:str|None=None, cit
     if out is not None:
         with atomic_path(out) as tmp: table.to_csv(tmp, index=False)
     return table
+
+def _hafusion_protocol(data)->str:
+    "`--protocol hafusion`: HAFusion's script for the city the converted folder's name identifies (data_NY, chicago77, ...)."
+    from urbanlit.converters import hafusion_city
+    if data is None: raise UrbanlitInputError("--protocol hafusion takes the city from --city", "pass --city DIR (a converted HAFusion folder), or name the script: hafusion_ny, hafusion_chicago, hafusion_sf")
+    found = hafusion_city(data.name)
+    if found is None: raise UrbanlitInputError(f"HAFusion scores New York, Chicago and San Francisco each with its own script, and the city {data.name!r} is none of them by its name",
+                                               "name the script: --protocol hafusion_ny, hafusion_chicago or hafusion_sf (hafusion_sf is its 10-fold shuffled form)")
+    print(f"--protocol hafusion: {found}, from the city's name {data.name!r}")
+    return found
 
 def format_table(table:pd.DataFrame, metric:str="r2", setting:str="embedding")->str:
     "A markdown table of `metric` as mean ± std, a row per setting and a column per task."
@@ -553,7 +564,7 @@ def build_parser()->argparse.ArgumentParser:
     p.add_argument("--labels", help="labels file (CSV/Parquet) with an id column"); p.add_argument("--id-column", default=INDEX_NAME, help="id column of --labels")
     p.add_argument("--city", help="city directory: its labels.parquet (without --labels) and its regions for spatial blocks")
     p.add_argument("--tasks", help="comma-separated label columns (default: all numeric)")
-    p.add_argument("--protocol", default="spatial_blocks", choices=list(PROBE_PROTOCOLS), help="named evaluation protocol")
+    p.add_argument("--protocol", default="spatial_blocks", choices=[*PROBE_PROTOCOLS, "hafusion"], help="named evaluation protocol (hafusion: HAFusion's script for the city --city's name identifies: data_NY, chicago77, ...)")
     p.add_argument("--probe", choices=list(PROBE_NAMES), help="change the protocol's regression estimator (default: the protocol's: mlp for musecl, else ridge)")
     p.add_argument("--folds", type=int, help="change the number of folds"); p.add_argument("--alpha", help="change the ridge penalty: a number, or 'cv' for inner cross-validation")
     p.add_argument("--clip", action=argparse.BooleanOptionalAction, help="set negative predictions to 0 (default: as the protocol says)")

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02c_converters.ipynb #19b5ce5d
 from __future__ import annotations
-import os, warnings
+import os, re, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -14,7 +14,8 @@ from .data import _read_npy
 from .loaders import *
 
 # %% auto #0
-__all__ = ['SHARED_DATA_ENV', 'HAFUSION_LABELS', 'HAFUSION_FILES', 'find_shared_data', 'manhattan270_to_city', 'hafusion_to_city']
+__all__ = ['SHARED_DATA_ENV', 'HAFUSION_LABELS', 'HAFUSION_FILES', 'HAFUSION_CITY_NAMES', 'HAFUSION_CITY_CODES',
+           'HAFUSION_FILLER', 'find_shared_data', 'manhattan270_to_city', 'hafusion_to_city', 'hafusion_city']
 
 # %% ../nbs/02c_converters.ipynb #e0aaa4b8
 SHARED_DATA_ENV = "URBANLIT_SHARED_DATA"  # environment variable naming the shared development data directory
@@ -100,3 +101,16 @@ def hafusion_to_city(src:str|Path, # a HAFusion-format folder: poi_dist.npy, mob
                     labels=labels, name=name or src.name)
     if dst is not None: city.save(dst)
     return city
+
+# %% ../nbs/02c_converters.ipynb #ba9c248a
+HAFUSION_CITY_NAMES = {"newyork": "hafusion_ny", "chicago": "hafusion_chicago", "sanfrancisco": "hafusion_sf"}  # a full city name (letters only), found anywhere in a folder name -> protocol
+HAFUSION_CITY_CODES = {"ny": "hafusion_ny", "nyc": "hafusion_ny", "chi": "hafusion_chicago", "sf": "hafusion_sf"}  # a city code, the whole of a folder name's letters once filler words are dropped -> protocol
+HAFUSION_FILLER = ("data", "hafusion")  # words of a folder name that name no city (HAFusion's folders are data_NY, data_Chi, data_SF)
+
+def hafusion_city(name:str|Path, # a HAFusion-format folder, or a city's name
+                 )->str|None:
+    "The HAFusion protocol (`hafusion_ny`, `hafusion_chicago`, `hafusion_sf`) of the city a folder's name identifies; None for another city."
+    words = [w for w in re.findall(r"[a-z]+", Path(name).name.lower()) if w not in HAFUSION_FILLER]
+    key = "".join(words)
+    found = {p for city, p in HAFUSION_CITY_NAMES.items() if city in key}
+    return HAFUSION_CITY_CODES.get(key) or (found.pop() if len(found) == 1 else None)
