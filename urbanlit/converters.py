@@ -102,7 +102,7 @@ def hafusion_to_city(src:str|Path, # a HAFusion-format folder: poi_dist.npy, mob
     if dst is not None: city.save(dst)
     return city
 
-# %% ../nbs/02c_converters.ipynb #ba9c248a
+# %% ../nbs/02c_converters.ipynb #edc95ad9
 HAFUSION_CITY_NAMES = {"newyork": "hafusion_ny", "chicago": "hafusion_chicago", "sanfrancisco": "hafusion_sf"}  # a full city name (letters only), found anywhere in a folder name -> protocol
 HAFUSION_CITY_CODES = {"ny": "hafusion_ny", "nyc": "hafusion_ny", "chi": "hafusion_chicago", "sf": "hafusion_sf"}  # a city code, the whole of a folder name's letters once filler words are dropped -> protocol
 HAFUSION_FILLER = ("data", "hafusion")  # words of a folder name that name no city (HAFusion's folders are data_NY, data_Chi, data_SF)
