@@ -62,7 +62,8 @@ def setting(name:str, root:Path):
         _, protocol, tasks = CITIES[name]
         return load(name, root), protocol, tasks
     from urbanlit._testing.cities import toy_city
-    return toy_city(n_units=300, seed=0), "random_kfold", SYNTHETIC_TASKS
+    from urbanlit.probes import get_protocol
+    return toy_city(n_units=300, seed=0), get_protocol("random_kfold", repeats=3), SYNTHETIC_TASKS  # 08c's probe: seeds 0, 1, 2
 
 def raw_rows(name:str, city, model)->dict[str, pd.DataFrame]:
     "The raw baselines: `recipe.py`'s for a shared city; on the synthetic city 08c's PCA of all z-scored features at the embedding's width."
@@ -75,7 +76,7 @@ def raw_rows(name:str, city, model)->dict[str, pd.DataFrame]:
     return {"raw features of all modalities, PCA at the embedding's width": pd.DataFrame(PCA(model.config.dim, random_state=0).fit_transform(x), index=city.region_ids)}
 
 def run(name:str, root:Path, seeds:int=5, stable:bool=False, log=print):
-    from urbanlit.probes import evaluate, city_blocks
+    from urbanlit.probes import evaluate, city_blocks, get_protocol
     from urbanlit.urbanfusion import auto_schedule, auto_members
     import torch
     torch.set_num_threads(1)
@@ -98,10 +99,11 @@ def run(name:str, root:Path, seeds:int=5, stable:bool=False, log=print):
         log(f"{name}: stable rows in {time.time() - t:.0f} s")
     raw = raw_rows(name, city, defaults[0])
     embeddings = {**learned, **raw}
-    scores = pd.concat([evaluate(embeddings, city.labels, tasks, protocol=protocol, seeds=(0, 1, 2) if name == SYNTHETIC else None),
+    scores = pd.concat([evaluate(embeddings, city.labels, tasks, protocol=protocol),
                         evaluate(embeddings, city.labels, tasks, protocol="spatial_blocks", groups=city_blocks(city, verbose=False))])
     r2 = scores[scores.metric == "r2"]
-    protocols = (protocol, "spatial_blocks")
+    lit = scores.protocol.iloc[0]  # the literature protocol's name as `evaluate` gives it (the synthetic city's says its 3 repeats)
+    protocols = (lit, "spatial_blocks")
     table = pd.DataFrame({f"{t} ({p})": {row.embedding: mean_std(row) for _, row in r2[(r2.task == t) & (r2.protocol == p)].iterrows()}
                           for p in protocols for t in tasks})
     means = r2.groupby(["protocol", "embedding"])["mean"].mean().unstack(0)
@@ -120,7 +122,7 @@ def run(name:str, root:Path, seeds:int=5, stable:bool=False, log=print):
         for p in protocols:
             gaps = ", ".join(f"{means.loc[u, p]:.3f} untrained ({u.strip()})" for u in below)
             lines.append(f"- {row}, {p}: {means.loc[row, p]:.3f} trained against {gaps}; the best raw baseline ({best[p][0]}) {best[p][1]:.3f}")
-    return table, lines, dict(protocol=protocol, n=city.n_units)
+    return table, lines, dict(protocol=lit, described=get_protocol(protocol).describe(), n=city.n_units)
 
 def main(argv=None):
     from urbanlit.converters import find_shared_data
@@ -139,7 +141,7 @@ def main(argv=None):
     text = "\n".join([f"# {a.city}: what training adds to UrbanFusion's networks", "",
         f"`python benchmarks/untrained.py --city {a.city} --seeds {a.seeds}{' --stable' if a.stable else ''}` ({info['n']} regions, "
         f"{time.time() - t:.0f} s on {machine_note()}).", "",
-        f"R² under {probe} (`{info['protocol']}`: {get_protocol(info['protocol']).describe()}) and under "
+        f"R² under {probe} (`{info['protocol']}`: {info['described']}) and under "
         f"`spatial_blocks` ({get_protocol('spatial_blocks').describe()}; " + ("blocks: spatial clusters of the units' coordinates). " if a.city == SYNTHETIC else "blocks: communities of the trip graph, block seed 0, as in `recipe_*.md`). ") + "Rows indented under a trained model are its networks at their initialisation (learning rate 1e-12 for one "
         "epoch), combined as the row says: a random-feature embedding of the same prepared inputs. Mean ± std over initialisations; "
         "raw features are deterministic.", "", "Mean R² over the tasks:", "", *lines, "", markdown_table(table), ""])
