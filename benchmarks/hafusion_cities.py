@@ -11,7 +11,9 @@ belong to their own city only. Writes `benchmarks/results/hafusion_<folder>.md`.
 
 Nothing here reads a label before the probes: UrbanFusion runs with `urbanlit pretrain`'s defaults, for every city the
 same (no per-city setting); `--stable` adds a row for `urbanlit pretrain --preset stable` (as many ensemble members as
-the city needs for repeatable scores: 80 on a 77-region city, up to 16 times the training time).
+the city needs for repeatable scores: 80 on a 77-region city, up to 16 times the training time). Under the default is a
+row of its five networks left at their initialisation (`untrained_model`): a random-feature embedding of the same
+inputs, so the report shows what training adds on any city (`untrained.py` measures more of it on the shared ones).
 """
 from __future__ import annotations
 import argparse, sys, time, warnings
@@ -81,6 +83,15 @@ def pretrain_musecl(city, seed:int)->pd.DataFrame:
     cfg = model_config("musecl", overrides={"street_view": "od_distributions", "remote_sensing": "poi"}, seed=seed, device="cpu", progress=False)
     return cache.embedding("musecl", cfg.to_dict(), extra, lambda: MuseCL(cfg).fit(extra).transform(extra))
 
+def untrained_model(city, seed:int, **settings):
+    "UrbanFusion with the recipe's networks (`settings` changed) trained one epoch at a learning rate of 1e-12: its networks at their initialisation, combined."
+    from urbanlit.urbanfusion import UrbanFusion, auto_schedule
+    from urbanlit.train import TrainConfig
+    batch = auto_schedule(city.n_units)["batch_size"]
+    return UrbanFusion(schedule="fixed", **settings, train=TrainConfig(epochs=1, batch_size=batch, lr=1e-12, seed=seed, progress=False, device="cpu")).fit(city)
+
+UNTRAINED = "  its five networks untrained (random features of the same inputs)"  # the row under the default: what training adds
+
 STABLE = "UrbanFusion, `--preset stable`"
 
 def stable_row(members:int)->str:
@@ -101,10 +112,11 @@ def run(folder:Path, seeds:int=5, protocol:str|None=None, stable:bool=False, log
         log(f"{folder.name}: not one of HAFusion's cities by its name (ny, chicago, sf): scored with {GENERIC} (HAFusion's script, 10 shuffled folds), no published numbers")
     city = hafusion_to_city(folder)
     tasks = list(city.labels.columns)
-    learned = {"UrbanFusion (default recipe)": [], **({STABLE: []} if stable else {}), "MuseCL (no images)": []}
+    learned = {"UrbanFusion (default recipe)": [], UNTRAINED: [], **({STABLE: []} if stable else {}), "MuseCL (no images)": []}
     for seed in range(seeds):
         t = time.time()
         learned["UrbanFusion (default recipe)"].append(fit_preset(city, "recommended", seed).transform(city))
+        learned[UNTRAINED].append(untrained_model(city, seed).transform(city))
         if stable:
             model = fit_preset(city, "stable", seed)
             learned[STABLE].append(model.transform(city))
@@ -149,7 +161,9 @@ def main(argv=None):
             "communities of the trip graph, as the folder has no geometry), on one block partition (block seed 0) and with each of its "
             f"{PARTITIONS} repeats on its own partition (`{AVERAGED}`, block seeds 0 … {PARTITIONS - 1}, as `urbanlit probe --block-partitions {PARTITIONS}` scores; "
             "how much one partition decides: `block_sensitivity.md`). Learned embeddings: mean ± std over pre-training seeds. "
-            "UrbanFusion runs with `urbanlit pretrain`'s defaults" + (" and with `--preset stable`" if a.stable else "") + "; MuseCL without images with its small preset.", "",
+            "UrbanFusion runs with `urbanlit pretrain`'s defaults" + (" and with `--preset stable`" if a.stable else "") + "; MuseCL without images with its small preset. "
+            "The row indented under the default is its five networks left at their initialisation (learning rate 1e-12 for one epoch): "
+            "a random-feature embedding of the same inputs, so the gap is what training adds.", "",
             markdown_table(table), "",
             published_sentence, ""])
         out = Path(a.out_dir)/f"hafusion_{folder.name}.md"

@@ -31,7 +31,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import markdown_table, machine_note, mean_std
 from recipe import CITIES, DEFAULT, load
-from hafusion_cities import raw_baselines, fit_preset, stable_row
+from hafusion_cities import raw_baselines, fit_preset, stable_row, untrained_model
 
 SYNTHETIC = "synthetic300"  # 08c_learning's city: 300 units, five indicators, small random image features
 SYNTHETIC_TASKS = ["consumption", "employment", "income", "green_cover", "population"]
@@ -49,12 +49,8 @@ def trained(name:str, city, preset:str, seed:int):
     return cache.fit_urbanfusion(model_config("urbanfusion", preset, overrides=image_settings(name), seed=seed, device="cpu", progress=False), city)
 
 def untrained(name:str, city, seed:int, **settings):
-    "UrbanFusion with the recipe's networks, `settings` changed, trained for one epoch at a learning rate of 1e-12: its initialisation, combined."
-    from urbanlit.urbanfusion import UrbanFusion, auto_schedule
-    from urbanlit.train import TrainConfig
-    batch = auto_schedule(city.n_units)["batch_size"]
-    return UrbanFusion(schedule="fixed", **image_settings(name), **settings,
-                       train=TrainConfig(epochs=1, batch_size=batch, lr=1e-12, seed=seed, progress=False, device="cpu")).fit(city)
+    "The recipe's networks (`settings` changed, the city's image setting) at their initialisation, combined: `hafusion_cities.untrained_model`."
+    return untrained_model(city, seed, **image_settings(name), **settings)
 
 def setting(name:str, root:Path):
     "(city, literature protocol, tasks) of a shared city or of the synthetic one."
