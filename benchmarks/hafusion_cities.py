@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import markdown_table, machine_note, mean_std
+from results import markdown_table, machine_note, r2_table
 from urbanlit.converters import hafusion_city
 import cache
 
@@ -68,10 +68,10 @@ def raw_baselines(city)->dict[str, pd.DataFrame]:
         out["log POI ⊕ OD ⊕ log land use (raw)"] = np.hstack([np.log1p(poi), od, np.log1p(land)])
     return {k: pd.DataFrame(v, index=ids) for k, v in out.items()}
 
-def fit_preset(city, preset:str, seed:int):
-    "UrbanFusion with a preset of `urbanlit pretrain` as the command builds it (no option but the seed), trained on `city`."
+def fit_preset(city, preset:str, seed:int, overrides:dict|None=None):
+    "UrbanFusion with a preset of `urbanlit pretrain` as the command builds it (no option but the seed, and `overrides`), trained on `city`."
     from urbanlit.cli import model_config
-    return cache.fit_urbanfusion(model_config("urbanfusion", preset, seed=seed, device="cpu", progress=False), city)
+    return cache.fit_urbanfusion(model_config("urbanfusion", preset, overrides=overrides, seed=seed, device="cpu", progress=False), city)
 
 def pretrain_musecl(city, seed:int)->pd.DataFrame:
     "MuseCL without images: MLP branches on OD distributions (mobility triplets) and POI counts (POI triplets), POI word2vec, attentive fusion."
@@ -131,10 +131,7 @@ def run(folder:Path, seeds:int=5, protocol:str|None=None, stable:bool=False, log
                         evaluate(embeddings, city.labels, tasks, protocol="spatial_blocks", groups=partitions)])
     r2 = scores[scores.metric == "r2"]
     protocols = (name, "spatial_blocks", AVERAGED)
-    table = pd.DataFrame({f"{t} ({p})": {row.embedding: mean_std(row) for _, row in r2[(r2.task == t) & (r2.protocol == p)].iterrows()}
-                          for p in protocols for t in tasks})
-    means = r2.groupby(["protocol", "embedding"])["mean"].mean().unstack(0)
-    for p in protocols: table[f"mean R² ({p})"] = means[p].round(3)
+    table, _, _ = r2_table(r2, protocols, tasks, spread=False)
     table = table.loc[list(embeddings)]
     published = published_row(known, tasks, name)
     if published is not None: table = pd.concat([table, pd.DataFrame([published], index=["HAFusion, published (selected on test labels)"])])

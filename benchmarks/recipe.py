@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import markdown_table, machine_note, mean_std
+from results import markdown_table, machine_note, mean_std, r2_table
 import cache
 from hafusion_cities import raw_baselines, pretrain_musecl, fit_preset, stable_row
 
@@ -85,13 +85,7 @@ def run(name:str, root:Path, seeds:int=5, ablation_seeds:int=5, log=print):
     scores = pd.concat([evaluate(embeddings, city.labels, tasks, protocol=protocol),
                         evaluate(embeddings, city.labels, tasks, protocol="spatial_blocks", groups=blocks)])
     r2 = scores[scores.metric == "r2"]
-    table = pd.DataFrame({f"{t} ({p})": {row.embedding: mean_std(row) for _, row in r2[(r2.task == t) & (r2.protocol == p)].iterrows()}
-                          for p in (protocol, "spatial_blocks") for t in tasks})
-    means = r2.groupby(["protocol", "embedding"])["mean"].mean().unstack(0)
-    worst = r2.groupby(["protocol", "embedding"])["std"].max().unstack(0)
-    for p in (protocol, "spatial_blocks"):
-        table[f"mean R² ({p})"] = means[p].round(3)
-        table[f"largest seed std ({p})"] = worst[p].round(3)
+    table, means, worst = r2_table(r2, (protocol, "spatial_blocks"), tasks)
     if name == "manhattan270":
         nmi = literature_protocol(embeddings, city.labels)
         nmi = nmi[nmi.metric == "nmi"].set_index("embedding")

@@ -71,6 +71,19 @@ def mean_std(row)->str:
     "A row of `urbanlit.probes.evaluate` as a table cell: mean ± std, or the mean alone for one deterministic run."
     return f"{row['mean']:.3f} ± {row['std']:.3f}" if row["n_runs"] > 1 or row["std"] > 0 else f"{row['mean']:.3f}"
 
+def r2_table(r2, protocols, tasks:list[str], spread:bool=True):
+    """(table, means, worst) of `evaluate`'s R² rows: a cell per task and protocol (mean ± std), then per protocol the
+    mean R² over tasks and, with `spread`, the largest per-task std; `means` and `worst` are embedding × protocol."""
+    import pandas as pd
+    table = pd.DataFrame({f"{t} ({p})": {row.embedding: mean_std(row) for _, row in r2[(r2.task == t) & (r2.protocol == p)].iterrows()}
+                          for p in protocols for t in tasks})
+    means = r2.groupby(["protocol", "embedding"])["mean"].mean().unstack(0)
+    worst = r2.groupby(["protocol", "embedding"])["std"].max().unstack(0)
+    for p in protocols:
+        table[f"mean R² ({p})"] = means[p].round(3)
+        if spread: table[f"largest seed std ({p})"] = worst[p].round(3)
+    return table, means, worst
+
 def markdown_table(df)->str:
     "A pipe table of a DataFrame with its index as the first column."
     header = [df.index.name or ""] + [str(c) for c in df.columns]

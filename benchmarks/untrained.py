@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import markdown_table, machine_note, mean_std
+from results import markdown_table, machine_note, r2_table
 from recipe import CITIES, DEFAULT, load
 from hafusion_cities import raw_baselines, fit_preset, stable_row, untrained_model
 
@@ -43,10 +43,7 @@ def image_settings(name:str)->dict:
 
 def trained(name:str, city, preset:str, seed:int):
     "UrbanFusion with a preset of `urbanlit pretrain` (and the city's image setting), trained on `city`."
-    if name != SYNTHETIC: return fit_preset(city, preset, seed)
-    from urbanlit.cli import model_config
-    import cache
-    return cache.fit_urbanfusion(model_config("urbanfusion", preset, overrides=image_settings(name), seed=seed, device="cpu", progress=False), city)
+    return fit_preset(city, preset, seed, image_settings(name))
 
 def untrained(name:str, city, seed:int, **settings):
     "The recipe's networks (`settings` changed, the city's image setting) at their initialisation, combined: `hafusion_cities.untrained_model`."
@@ -83,6 +80,7 @@ def run(name:str, root:Path, seeds:int=5, stable:bool=False, log=print):
     learned = {DEFAULT: [m.transform(city) for m in defaults],
                "  its five networks untrained, combined the same way": [untrained(name, city, s).transform(city) for s in range(seeds)],
                "  its five networks untrained, combined by PCA": [untrained(name, city, s, combine="pca").transform(city) for s in range(seeds)]}
+    under = {DEFAULT: list(learned)[1:]}  # trained row -> the rows of its untrained networks
     log(f"{name}: default rows in {time.time() - t:.0f} s")
     if stable:
         t = time.time()
@@ -91,7 +89,9 @@ def run(name:str, root:Path, seeds:int=5, stable:bool=False, log=print):
         schedule = auto_schedule(city.n_units)
         assert n == auto_members(schedule["epochs"] * math.ceil(city.n_units / schedule["batch_size"]))
         learned[stable_row(n)] = [m.transform(city) for m in models]
-        learned[f"  its {n} networks untrained, combined the same way"] = [untrained(name, city, s, members=n, member_batches="own", combine="pca").transform(city) for s in range(seeds)]
+        own = f"  its {n} networks untrained, combined the same way"
+        learned[own] = [untrained(name, city, s, members=n, member_batches="own", combine="pca").transform(city) for s in range(seeds)]
+        under[stable_row(n)] = [own]
         log(f"{name}: stable rows in {time.time() - t:.0f} s")
     raw = raw_rows(name, city, defaults[0])
     embeddings = {**learned, **raw}
@@ -100,21 +100,12 @@ def run(name:str, root:Path, seeds:int=5, stable:bool=False, log=print):
     r2 = scores[scores.metric == "r2"]
     lit = scores.protocol.iloc[0]  # the literature protocol's name as `evaluate` gives it (the synthetic city's says its 3 repeats)
     protocols = (lit, "spatial_blocks")
-    table = pd.DataFrame({f"{t} ({p})": {row.embedding: mean_std(row) for _, row in r2[(r2.task == t) & (r2.protocol == p)].iterrows()}
-                          for p in protocols for t in tasks})
-    means = r2.groupby(["protocol", "embedding"])["mean"].mean().unstack(0)
-    worst = r2.groupby(["protocol", "embedding"])["std"].max().unstack(0)
-    for p in protocols:
-        table[f"mean R² ({p})"] = means[p].round(3)
-        table[f"largest seed std ({p})"] = worst[p].round(3)
+    table, means, _ = r2_table(r2, protocols, tasks)
     table = table.loc[list(embeddings)].rename_axis("embedding")
     raw = list(raw)
     best = {p: (means.loc[raw, p].idxmax(), means.loc[raw, p].max()) for p in protocols}
-    trained_rows = [r for r in learned if not r.startswith("  ")]
     lines = []
-    for row in trained_rows:
-        below = list(learned)[list(learned).index(row) + 1:]
-        below = below[:next((i for i, r in enumerate(below) if not r.startswith("  ")), len(below))]
+    for row, below in under.items():
         for p in protocols:
             gaps = ", ".join(f"{means.loc[u, p]:.3f} untrained ({u.strip()})" for u in below)
             lines.append(f"- {row}, {p}: {means.loc[row, p]:.3f} trained against {gaps}; the best raw baseline ({best[p][0]}) {best[p][1]:.3f}")
