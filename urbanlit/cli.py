@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_cli.ipynb #f9197fe2
 from __future__ import annotations
-import argparse, dataclasses, json, os, shutil, sys, tempfile, time, traceback
+import argparse, dataclasses, json, os, shutil, sys, tempfile, time, traceback, warnings
 from pathlib import Path
 from typing import Any, Sequence
 import numpy as np, pandas as pd
@@ -15,7 +15,7 @@ __all__ = ['MODELS', 'PRESETS', 'PROBE_PROTOCOLS', 'PROBE_NAMES', 'OUTPUT_MARKER
            'merge_config', 'prepare_output', 'load_city', 'parse_list', 'model_config', 'flag_settings', 'model_class',
            'cmd_synth', 'cmd_regions', 'cmd_convert', 'cmd_pretrain', 'cmd_embed', 'read_embeddings', 'cmd_smooth',
            'embedding_rows', 'cmd_probe', 'format_table', 'cmd_ablate', 'cmd_demo', 'demo_report', 'HelpFormatter',
-           'Parser', 'build_parser', 'main', 'urbanlit_main']
+           'Parser', 'build_parser', 'show_warning', 'main', 'urbanlit_main']
 
 # %% ../nbs/13_cli.ipynb #f7872669
 MODELS = ("urbanfusion", "musecl")  # model names accepted on the command line
@@ -592,12 +592,22 @@ def build_parser()->argparse.ArgumentParser:
     p.add_argument("--overwrite", **overwrite)
     return parser
 
+def show_warning(message, category, filename, lineno, file=None, line=None):
+    "How the command line shows a warning: one line, `urbanlit: warning: ...`, not the library's file and line it came from (`--debug` shows those)."
+    print(f"urbanlit: warning: {message}", file=sys.stderr if file is None else file)
+
 def main(argv:Sequence[str]|None=None)->int:
     "Run `urbanlit` with `argv`; returns the exit status."
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None: parser.print_help(); return 2
+    with warnings.catch_warnings():  # restored on return: `main` may run inside a notebook or a test
+        if not args.debug: warnings.showwarning = show_warning
+        return _run(parser, args, argv)
+
+def _run(parser, args, argv)->int:
+    "`main`'s work once the arguments are parsed: the command, its errors as one line each, and its exit status."
     sub = parser._subparsers._group_actions[0].choices[args.command]
     try:
         args = merge_config(sub, args, argv)

@@ -8,7 +8,7 @@ import os, re, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import CRS, INDEX_NAME, UrbanlitInputError
+from .core import CRS, INDEX_NAME, UrbanlitInputError, outside_stacklevel
 from .data import *
 from .data import _read_npy
 from .loaders import *
@@ -65,7 +65,7 @@ def _hafusion_rows(path:Path, # a land-use or label array of a HAFusion folder
     if np.isinf(a).any(): raise UrbanlitInputError(f"{path} has {int(np.isinf(a).sum())} infinite value(s), first in row {int(np.argwhere(np.isinf(a))[0, 0])}",
                                                "replace them with NaN (a region without a value) or a finite number")
     if label and np.isnan(a).any():
-        warnings.warn(f"{path.name}: {int(np.isnan(a).sum())} of {n} regions have no value (NaN); the probes leave them out of that task", stacklevel=3)
+        warnings.warn(f"{path.name}: {int(np.isnan(a).sum())} of {n} regions have no value (NaN); the probes leave them out of that task", stacklevel=outside_stacklevel())
     elif np.isnan(a).any(): raise UrbanlitInputError(f"{path} has {int(np.isnan(a).sum())} NaN value(s)", "land-use counts must be finite (0 where a region has none)")
     return a
 
@@ -83,9 +83,9 @@ def hafusion_to_city(src:str|Path, # a HAFusion-format folder: poi_dist.npy, mob
     n = int(poi.shape[0])  # every other array is checked against this row count, and named when it differs
     if np.issubdtype(poi.dtype, np.number) and (empty := int((np.asarray(poi).sum(0) == 0).sum())):
         warnings.warn(f"poi_dist.npy: {empty} of {poi.shape[1]} categories have no POI in any region; a city stores POIs, so they are not kept "
-                      "(they carry no information)", stacklevel=2)
+                      "(they carry no information)", stacklevel=outside_stacklevel())
     unread = sorted(f.name for f in src.glob("*.npy") if f.name not in HAFUSION_FILES and not f.name.endswith("_counts.npy"))
-    if unread: warnings.warn(f"{src} has file(s) urbanlit does not read: {unread} (labels must be named *_counts.npy)", stacklevel=2)
+    if unread: warnings.warn(f"{src} has file(s) urbanlit does not read: {unread} (labels must be named *_counts.npy)", stacklevel=outside_stacklevel())
     if regions is None: units = units_from_ids(range(n))
     else:
         import geopandas as gpd

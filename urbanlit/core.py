@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #bdac1413
 from __future__ import annotations
-import os, sys, random, math, json, shutil, tempfile, contextlib, importlib, weakref
+import os, sys, random, math, json, shutil, tempfile, contextlib, importlib, weakref, warnings
 from pathlib import Path
 from typing import Any, Iterable
 import numpy as np
@@ -12,9 +12,9 @@ import pandas as pd
 
 # %% auto #0
 __all__ = ['CRS', 'INDEX_NAME', 'COORD_ORDER', 'MODALITY_KINDS', 'IMAGE_KINDS', 'MAX_DENSE_UNITS', 'DEVICE_ENV', 'THREADS_ENV',
-           'SMALL_MODEL_PARAMETERS', 'UrbanlitInputError', 'optional_import', 'seed_everything', 'get_device',
-           'requested_threads', 'cpu_threads', 'as_lonlat', 'validate_regions', 'atomic_path', 'write_json',
-           'scratch_dir', 'check_finite', 'check_positive_int', 'aligned_rows']
+           'SMALL_MODEL_PARAMETERS', 'UrbanlitInputError', 'outside_stacklevel', 'optional_import', 'seed_everything',
+           'get_device', 'requested_threads', 'cpu_threads', 'as_lonlat', 'validate_regions', 'atomic_path',
+           'write_json', 'scratch_dir', 'check_finite', 'check_positive_int', 'aligned_rows']
 
 # %% ../nbs/00_core.ipynb #e8037b83
 CRS = "EPSG:4326"  # coordinate reference system of every unit table and coordinate array
@@ -33,6 +33,17 @@ class UrbanlitInputError(ValueError):
                 ):
         self.what,self.fix = what,fix
         super().__init__(what if fix is None else f"{what}. Fix: {fix}")
+
+# %% ../nbs/00_core.ipynb #b3bad805
+def outside_stacklevel()->int:
+    """The `stacklevel` of a warning raised by the function that calls this: the first frame outside urbanlit and torch,
+    where the user's code called in. A fixed number would point at urbanlit's own lines when the call went through a
+    decorator (`torch.no_grad`) or another of urbanlit's functions."""
+    import urbanlit
+    inside = tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep for m in (urbanlit, sys.modules.get("torch")) if m is not None)
+    frame, level = sys._getframe(2), 2  # level 1 is the function that warns
+    while frame is not None and frame.f_code.co_filename.startswith(inside): frame, level = frame.f_back, level + 1
+    return level
 
 # %% ../nbs/00_core.ipynb #5f9d9745
 def optional_import(module:str, # module to import, e.g. "osmium"

@@ -11,7 +11,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import torch
 from torch import Tensor
-from .core import UrbanlitInputError, IMAGE_KINDS
+from .core import UrbanlitInputError, IMAGE_KINDS, outside_stacklevel
 from .data import CityData, RegionFeatures
 from .encoders import ImageEncoder, IMAGE_WEIGHTS
 from .extraction import extract_city_features
@@ -84,7 +84,7 @@ def _features_of(city:CityData, name:str, poi_categories:list|None=None, image:I
         warnings.warn(f"image modality {name!r} goes through a randomly initialised {image.backbone}: its features carry no pretrained "
                       "knowledge. Use pretrained weights: UrbanFusion(image=ImageFeatureConfig(weights='efficientnet_lite0.imagenet')) (ImageNet "
                       "EfficientNet-Lite0, installed with urbanlit), or weights=PATH for a local file",
-                      UserWarning, stacklevel=3)
+                      UserWarning, stacklevel=outside_stacklevel())
     with torch.random.fork_rng():
         torch.manual_seed(image.seed)
         encoder = ImageEncoder(image.backbone, pretrained=image.weights, input_size=image.image_size)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Sequence
 import numpy as np
 import pandas as pd
-from .core import CRS, INDEX_NAME, UrbanlitInputError, optional_import, as_lonlat
+from .core import CRS, INDEX_NAME, UrbanlitInputError, optional_import, as_lonlat, outside_stacklevel
 from .data import *
 from .data import _absolute, _read_npy, _show, _source_name, _validate_mobility
 
@@ -54,7 +54,7 @@ def _assign_pois(lon, lat, category:pd.Series, regions, src, outside:str="drop",
     for k, v in (extra or {}).items(): out[k] = pd.Series(v).reset_index(drop=True)[keep].to_numpy()
     out["lon"], out["lat"] = lon[keep], lat[keep]
     out.attrs["n_outside"] = int(pd.isna(region).sum()); out.attrs["n_without_category"] = int((no_cat & pd.notna(region)).sum())
-    if out.attrs["n_outside"]: warnings.warn(f"{out.attrs['n_outside']} of {len(lon)} POIs of {_source_name(src)} lie outside every region and were dropped", stacklevel=3)
+    if out.attrs["n_outside"]: warnings.warn(f"{out.attrs['n_outside']} of {len(lon)} POIs of {_source_name(src)} lie outside every region and were dropped", stacklevel=outside_stacklevel())
     return out
 
 def _no_poi_inside(lon, lat, regions, src):

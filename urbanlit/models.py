@@ -90,7 +90,7 @@ def embedding_frame(values:np.ndarray, # (K, d) embeddings of the units at `keep
     full[keep] = values
     if len(keep) < len(ids):
         warnings.warn(f"{len(ids) - len(keep)} of {len(ids)} units have none of {modalities}: their rows are NaN "
-                      "(the probes leave them out; `.dropna()` drops them)", stacklevel=3)
+                      "(the probes leave them out; `.dropna()` drops them)", stacklevel=outside_stacklevel())
     return pd.DataFrame(full, index=pd.Index(ids, name=INDEX_NAME), columns=[f"{prefix}{i}" for i in range(values.shape[1])])
 
 def city_fingerprint(city:CityData)->dict:

@@ -82,7 +82,7 @@ class BranchEncoder(nn.Module):
             if weights is None:
                 warnings.warn(f"MuseCL's {kind} branch starts from a randomly initialised {backbone}, not an ImageNet-pretrained one as in the paper. "
                               "Use pretrained weights: MuseCL(street_view_weights=..., street_view_backbone=...) and the remote_sensing_ pair, e.g. "
-                              "weights 'efficientnet_lite0.imagenet' with backbone 'efficientnet_lite0', or a local file", UserWarning, stacklevel=2)
+                              "weights 'efficientnet_lite0.imagenet' with backbone 'efficientnet_lite0', or a local file", UserWarning, stacklevel=outside_stacklevel())
             self.image = ImageEncoder(backbone, out_dim=embed_dim, pretrained=weights, input_size=image_size)
         else:
             mean, std = stats if stats is not None else (torch.zeros(in_dim), torch.ones(in_dim))

@@ -386,7 +386,7 @@ def _check_other_city(self:UrbanFusion, city:CityData, modalities:list):
         if not here & trained: raise UrbanlitInputError(f"{where}, and none of its {len(trained)} POI categories occurs in {city.name!r}",
                                                         "use POIs named with the same categories, or train a model on this city")
         notes.append(f"{len(here & trained)} of its {len(trained)} POI categories occur here, and {len(here - trained)} of this city's {len(here)} are unknown to it (ignored)")
-    warnings.warn("; ".join(notes), stacklevel=3)
+    warnings.warn("; ".join(notes), stacklevel=outside_stacklevel())
 
 @patch
 def _check_fitted(self:UrbanFusion):
