@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import markdown_table, machine_note, r2_table
+from results import markdown_table, machine_note, r2_table, blank_missing
 from urbanlit.converters import hafusion_city
 import cache
 
@@ -135,7 +135,7 @@ def run(folder:Path, seeds:int=5, protocol:str|None=None, stable:bool=False, log
     table = table.loc[list(embeddings)]
     published = published_row(known, tasks, name)
     if published is not None: table = pd.concat([table, pd.DataFrame([published], index=["HAFusion, published (selected on test labels)"])])
-    table = table.fillna("").rename_axis("embedding")
+    table = blank_missing(table).rename_axis("embedding")
     return table, scores, dict(protocol=name, blocks=get_protocol("spatial_blocks").describe(), n=city.n_units, published=published is not None,
                                known=known is not None)
 

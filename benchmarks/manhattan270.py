@@ -34,7 +34,7 @@ import argparse, sys, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import markdown_table, machine_note, mean_std
+from results import markdown_table, machine_note, mean_std, blank_missing
 
 OD = "od_out_in_distributions"
 OD_UNIT = "od_out_in_unit"
@@ -157,8 +157,8 @@ def results_table(scores:pd.DataFrame)->pd.DataFrame:
     out.insert(0, "runs", [int(n[k]) for k in names])
     published = pd.DataFrame({"runs": "", "checkins R²": [p["checkins_r2"] for p in PUBLISHED.values()], "crime R²": [p["crime_r2"] for p in PUBLISHED.values()],
                               "land-use NMI": [p["nmi"] for p in PUBLISHED.values()], "land-use ARI": [p["ari"] for p in PUBLISHED.values()]},
-                             index=pd.Index(list(PUBLISHED), name="embedding")).fillna("")
-    return pd.concat([out, published]).fillna("")
+                             index=pd.Index(list(PUBLISHED), name="embedding"))
+    return blank_missing(pd.concat([out, published]))
 
 def with_smoothing(embeddings:dict, city, graphs=("trip", "OD-neighbour"), normalise:bool=True, hops:int=SMOOTH_HOPS)->dict:
     """Each embedding after `hops` steps over the taxi-trip graph (`smooth_over_trips`) and/or the graph linking each

@@ -84,6 +84,10 @@ def r2_table(r2, protocols, tasks:list[str], spread:bool=True):
         if spread: table[f"largest seed std ({p})"] = worst[p].round(3)
     return table, means, worst
 
+def blank_missing(df):
+    "`df` with its missing cells as empty strings, for a report (as object columns: pandas will not put a string in a float column)."
+    return df.astype(object).where(df.notna(), "")
+
 def markdown_table(df)->str:
     "A pipe table of a DataFrame with its index as the first column."
     header = [df.index.name or ""] + [str(c) for c in df.columns]

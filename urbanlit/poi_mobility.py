@@ -196,7 +196,7 @@ def wordllama_embedder():
 
 def poi_texts(pois:pd.DataFrame)->pd.Series:
     "One text per POI: its category, name and free text (those the table has), joined by spaces."
-    parts = [pois[c].fillna("").astype(str).str.replace("_", " ") for c in ("category", "name", "text") if c in pois.columns]
+    parts = [pois[c].astype(object).where(pois[c].notna(), "").astype(str).str.replace("_", " ") for c in ("category", "name", "text") if c in pois.columns]  # a column of NaN only is float: no "" in it
     return pd.concat(parts, axis=1).agg(" ".join, axis=1).str.split().str.join(" ")
 
 def poi_text_features(source, # a CityData, or a POI table (region_id, category[, name, text])
