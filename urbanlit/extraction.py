@@ -4,7 +4,7 @@
 
 # %% ../nbs/04a_extraction.ipynb #f9581a9c
 from __future__ import annotations
-import hashlib, json, os
+import hashlib, json, os, warnings
 from dataclasses import dataclass, asdict, is_dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -188,7 +188,9 @@ def _aggregate(feats, local, n_units, how):
     if how == "mean":
         out = torch.zeros(n_units, feats.shape[1], dtype=feats.dtype).index_add_(0, local, feats)
         return out / torch.bincount(local, minlength=n_units).clamp_min(1)[:, None].to(feats.dtype)
-    return torch.full((n_units, feats.shape[1]), -torch.inf, dtype=feats.dtype).index_reduce_(0, local, feats, "amax")
+    with warnings.catch_warnings():  # torch calls index_reduce_ beta; its "amax" is what this needs, and the warning tells a user nothing
+        warnings.filterwarnings("ignore", message="index_reduce\\(\\) is in beta")
+        return torch.full((n_units, feats.shape[1]), -torch.inf, dtype=feats.dtype).index_reduce_(0, local, feats, "amax")
 
 def extract_image_features(encoder:nn.Module, # image encoder (an `ImageEncoder`, or any module given `transform`)
                            images:pd.DataFrame, # one row per image: region_id, path (absolute or relative to the working directory)
