@@ -61,6 +61,7 @@ VIEW_DRAWS = 20  # draws of the two modality views per held-out loss
 LOOP = ("epochs", "lr", "weight_decay")  # settings of the training loop that may vary
 MODEL = ("dropout", "depth", "dim", "heads", "members", "mlp_ratio", "projection_dim")  # settings of the network that may vary
 DEFAULT_VARY = ("epochs=25,50,100,200", "dropout=0,0.1,0.3,0.5")
+DEFAULT_EPOCHS = 100  # `auto_schedule`'s epochs on cities of the shared sizes (checked per city in `run`)
 
 def parse_vary(texts)->dict[str, list]:
     "`NAME=v1,v2,...` -> {name: values}, each value typed as the default's, the default's own value added if missing."
@@ -76,7 +77,7 @@ def defaults(names)->dict:
     "The default recipe's value of each setting (its schedule's 100 epochs on cities of the shared sizes)."
     from urbanlit.urbanfusion import UrbanFusionConfig
     base = UrbanFusionConfig()
-    return {n: (100 if n == "epochs" else getattr(base.train, n)) if n in LOOP else getattr(base, n) for n in names}
+    return {n: (DEFAULT_EPOCHS if n == "epochs" else getattr(base.train, n)) if n in LOOP else getattr(base, n) for n in names}
 
 def heldout_loss(city, settings:list[dict], folds:int, seeds:int, log=print)->pd.DataFrame:
     "One row per (settings, seed, part): the default objective on the held-out part and on as many training units."
@@ -91,7 +92,7 @@ def heldout_loss(city, settings:list[dict], folds:int, seeds:int, log=print)->pd
     dims = {m: f.values.shape[1] for m, f in feats.items()}
     stats = fit_standardization({m: f.values for m, f in feats.items()}, {m: f.available for m, f in feats.items()})
     table, n = FeatureTable(feats, mods), city.n_units
-    batch = auto_schedule(n)["batch_size"]
+    schedule = auto_schedule(n)  # the whole city's batch size and epochs, as `fit` would train it
     objective = lambda model, b, g: urbanfusion_loss(model, b, g, c.recon_weight, c.smf_scheme, c.smf_p)  # the default's, for every candidate
     class Part:  # the training units of one part, as the training loop reads them
         def __init__(self, pos): self.pos = torch.as_tensor(pos, dtype=torch.long)
@@ -113,7 +114,7 @@ def heldout_loss(city, settings:list[dict], folds:int, seeds:int, log=print)->pd
                 held = np.sort(order[part::folds]); kept = np.setdiff1d(np.arange(n), held)
                 seed_everything(seed)
                 net = UrbanFusionEnsemble(dataclasses.replace(c, **model), dims, stats)
-                cfg = dataclasses.replace(c.train, **{"epochs": 100, **loop}, batch_size=batch, seed=seed, progress=False, device="cpu", checkpoint_minutes=0)
+                cfg = dataclasses.replace(c.train, **{**schedule, **loop}, seed=seed, progress=False, device="cpu", checkpoint_minutes=0)
                 with tempfile.TemporaryDirectory() as d: train(net, Part(kept), objective, cfg, out_dir=d, description="UrbanFusion (one part held out)")
                 net.eval()
                 rows.append({"settings": label(s), "seed": seed, "part": part, **{f"held-out {k}": v for k, v in measure(net, held).items()},
@@ -132,7 +133,8 @@ def run(name:str, root:Path, vary:dict, folds:int, seeds:int, label_seeds:int, l
     warnings.filterwarnings("ignore", category=FutureWarning)
     _, protocol, tasks = CITIES[name]
     city = load(name, root)
-    base = defaults(vary)
+    base, schedule = defaults(vary), auto_schedule(city.n_units)
+    if schedule["epochs"] != DEFAULT_EPOCHS: raise SystemExit(f"{name}: the recipe trains {schedule['epochs']} epochs here, not {DEFAULT_EPOCHS}")
     t = time.time()
     candidates = [dict(base)] + [{**base, k: v} for k, values in vary.items() for v in values if v != base[k]]
     losses = heldout_loss(city, candidates, folds, seeds, log)
@@ -142,18 +144,19 @@ def run(name:str, root:Path, vary:dict, folds:int, seeds:int, label_seeds:int, l
         means = losses[losses.settings.isin(names)].groupby("settings")["held-out loss"].mean()
         chosen[k] = values[names.index(means.idxmin())]
     combined = {**base, **chosen}
-    if sum(chosen[k] != base[k] for k in vary) > 1: losses = pd.concat([losses, heldout_loss(city, [combined], folds, seeds, log)])
+    several = sum(chosen[k] != base[k] for k in vary) > 1  # else the combination is the default or one of the single changes
+    if several: losses = pd.concat([losses, heldout_loss(city, [combined], folds, seeds, log)])
     loss_seconds = time.time() - t
     by = losses.groupby("settings", sort=False)
     summary = by[[c for c in losses.columns if c.startswith(("held-out", "training"))]].mean().round(3)
     summary.insert(1, "held-out loss, std over parts", by["held-out loss"].std().round(3))
     summary.insert(0, "role", ["the default" if s == label(base) else "the criterion's recipe" if s == label(combined) else "" for s in summary.index])
-    batch = auto_schedule(city.n_units)["batch_size"]
+    batch = schedule["batch_size"]
     def train_on_city(s:dict, seed:int):
         over = {k: v for k, v in s.items() if v != base[k]}
         if "epochs" in over: over["batch_size"] = batch  # a fixed schedule keeps the recipe's batch size
         return fit(city, seed, **over).transform(city)
-    references = [base] + [{**base, k: chosen[k]} for k in vary if chosen[k] != base[k]] + ([combined] if sum(chosen[k] != base[k] for k in vary) > 1 else [])
+    references = [base] + [{**base, k: chosen[k]} for k in vary if chosen[k] != base[k]] + ([combined] if several else [])
     t = time.time()
     rows = {("the default: " if s == base else "the criterion's recipe: " if s == combined else "one change: ") + label(s):
             [train_on_city(s, seed) for seed in range(label_seeds)] for s in references}

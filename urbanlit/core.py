@@ -14,7 +14,7 @@ import pandas as pd
 __all__ = ['CRS', 'INDEX_NAME', 'COORD_ORDER', 'MODALITY_KINDS', 'IMAGE_KINDS', 'MAX_DENSE_UNITS', 'DEVICE_ENV', 'THREADS_ENV',
            'SMALL_MODEL_PARAMETERS', 'UrbanlitInputError', 'outside_stacklevel', 'optional_import', 'seed_everything',
            'get_device', 'requested_threads', 'cpu_threads', 'as_lonlat', 'validate_regions', 'atomic_path',
-           'write_json', 'scratch_dir', 'check_finite', 'check_positive_int', 'aligned_rows']
+           'write_json', 'scratch_dir', 'check_finite', 'check_positive_int', 'aligned_rows', 'shared_tensor']
 
 # %% ../nbs/00_core.ipynb #e8037b83
 CRS = "EPSG:4326"  # coordinate reference system of every unit table and coordinate array
@@ -266,3 +266,15 @@ def aligned_rows(values, # DataFrame indexed by region_id (covering `index`), or
     if values.ndim != 2 or len(values) != len(index):
         raise UrbanlitInputError(f"`{name}` has shape {values.shape}, the embedding {len(index)} rows", "pass a DataFrame indexed by region_id, or one row per embedded region in its order")
     return check_finite(values, name)
+
+# %% ../nbs/00_core.ipynb #f2058cfa
+def shared_tensor(values:np.ndarray, # an array the tensor is only read from (or copied before any write)
+                  dtype=None, # a torch dtype (a cast copies)
+                 ):
+    """`torch.as_tensor(values, dtype)`, sharing memory with `values` even when the array is read-only (pandas'
+    copy-on-write hands those out) and without torch's "not writable" warning, which is about writing to such a tensor:
+    callers read it, or copy before they write."""
+    import torch
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.as_tensor(values, dtype=dtype)

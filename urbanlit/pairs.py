@@ -4,12 +4,12 @@
 
 # %% ../nbs/05_pairs.ipynb #69de28e5
 from __future__ import annotations
-import math, warnings
+import math
 from dataclasses import dataclass
 from typing import Any
 import numpy as np
 import torch
-from .core import UrbanlitInputError, MAX_DENSE_UNITS, as_lonlat
+from .core import UrbanlitInputError, MAX_DENSE_UNITS, as_lonlat, shared_tensor
 
 # %% auto #0
 __all__ = ['NEGLIGIBLE', 'NEGATIVE_SCHEMES', 'POI_PAIR_FEATURES', 'EARTH_RADIUS_KM', 'mobility_vectors', 'poi_distributions',
@@ -91,9 +91,7 @@ def _search_tensor(arr:np.ndarray, # a 2-d array already checked by `_finite_arr
     They move a squared distance by less than 1e-18, but a product of two of them is subnormal, and CPU matrix products
     slow down 2-100x on subnormal inputs and products: a Dirichlet sample of POI shares has 3 % subnormal entries and
     29 % below 1e-19. The caller's array is never changed (a float32 array is copied only when it holds such values)."""
-    with warnings.catch_warnings():  # a read-only array is shared, not copied: it is cloned below before any write, so torch's warning does not apply
-        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-        t = torch.as_tensor(arr, dtype=torch.float32)
+    t = shared_tensor(arr, torch.float32)  # a read-only array is shared, not copied: it is cloned below before any write
     own = arr.dtype != np.float32  # a float64 input was already copied by the cast
     for start in range(0, len(t), 65536):  # in blocks: the mask of a 1M-row array would itself take 250 MB
         small = (t[start:start + 65536] != 0) & (t[start:start + 65536].abs() < NEGLIGIBLE)

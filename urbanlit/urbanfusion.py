@@ -280,9 +280,7 @@ class FeatureTable(torch.utils.data.Dataset):
                  seed:int=0, # seed of those permutations
                 ):
         self.modalities = list(modalities)
-        with warnings.catch_warnings():  # a read-only array (pandas' copy-on-write) is shared, not copied: the table is only read, by indexing that copies, so torch's warning does not apply
-            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-            self.values = {m: torch.as_tensor(features[m].values, dtype=torch.float64 if m == "coords" else torch.float32) for m in self.modalities}
+        self.values = {m: shared_tensor(features[m].values, torch.float64 if m == "coords" else torch.float32) for m in self.modalities}  # only read, by indexing that copies
         self.mask = torch.as_tensor(np.stack([features[m].available for m in self.modalities], 1))
         g = torch.Generator().manual_seed(seed)
         n = len(self.mask)
