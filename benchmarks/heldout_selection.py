@@ -122,6 +122,12 @@ def heldout_loss(city, settings:list[dict], folds:int, seeds:int, log=print)->pd
                 log(f"{city.name}: {label(s)}, seed {seed}, part {part}: held-out loss {rows[-1]['held-out loss']:.3f} ({time.time() - t:.0f} s)")
     return pd.DataFrame(rows)
 
+def recipe_overrides(settings:dict, base:dict, batch:int)->dict:
+    "The config overrides of `settings` against the default's `base`; a changed epoch count keeps the recipe's batch size `batch` (a fixed schedule would otherwise replace it)."
+    over = {k: v for k, v in settings.items() if v != base[k]}
+    if "epochs" in over: over["batch_size"] = batch
+    return over
+
 def label(settings:dict)->str:
     return ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in settings.items())
 
@@ -152,10 +158,7 @@ def run(name:str, root:Path, vary:dict, folds:int, seeds:int, label_seeds:int, l
     summary.insert(1, "held-out loss, std over parts", by["held-out loss"].std().round(3))
     summary.insert(0, "role", ["the default" if s == label(base) else "the criterion's recipe" if s == label(combined) else "" for s in summary.index])
     batch = schedule["batch_size"]
-    def train_on_city(s:dict, seed:int):
-        over = {k: v for k, v in s.items() if v != base[k]}
-        if "epochs" in over: over["batch_size"] = batch  # a fixed schedule keeps the recipe's batch size
-        return fit(city, seed, **over).transform(city)
+    train_on_city = lambda s, seed: fit(city, seed, **recipe_overrides(s, base, batch)).transform(city)
     references = [base] + [{**base, k: chosen[k]} for k in vary if chosen[k] != base[k]] + ([combined] if several else [])
     t = time.time()
     rows = {("the default: " if s == base else "the criterion's recipe: " if s == combined else "one change: ") + label(s):
