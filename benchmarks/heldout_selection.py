@@ -63,12 +63,15 @@ MODEL = ("dropout", "depth", "dim", "heads", "members", "mlp_ratio", "projection
 DEFAULT_VARY = ("epochs=25,50,100,200", "dropout=0,0.1,0.3,0.5")
 DEFAULT_EPOCHS = 100  # `auto_schedule`'s epochs on cities of the shared sizes (checked per city in `run`)
 
-def parse_vary(texts)->dict[str, list]:
+OBJECTIVE = ("recon_weight", "temperature")  # settings of the training objective: a criterion that scores the objective cannot compare them
+
+def parse_vary(texts, allowed:tuple=LOOP + MODEL)->dict[str, list]:
     "`NAME=v1,v2,...` -> {name: values}, each value typed as the default's, the default's own value added if missing."
     out = {}
     for text in texts:
         name, _, values = text.partition("=")
-        if name not in LOOP + MODEL: raise SystemExit(f"--vary {name}: not a setting this criterion can compare (use one of {list(LOOP + MODEL)}; λ, the temperature and the views change the objective itself)")
+        why = "; λ, the temperature and the views change the objective itself" if name in OBJECTIVE else ""
+        if name not in allowed: raise SystemExit(f"--vary {name}: not a setting this criterion can compare (use one of {list(allowed)}{why})")
         default = defaults([name])[name]
         out[name] = sorted({type(default)(float(v)) if isinstance(default, int) else type(default)(v) for v in values.split(",") if v} | {default})
     return out
