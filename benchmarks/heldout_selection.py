@@ -125,6 +125,18 @@ def heldout_loss(city, settings:list[dict], folds:int, seeds:int, log=print)->pd
                 log(f"{city.name}: {label(s)}, seed {seed}, part {part}: held-out loss {rows[-1]['held-out loss']:.3f} ({time.time() - t:.0f} s)")
     return pd.DataFrame(rows)
 
+def candidates(vary:dict)->list[dict]:
+    "The default, then the default with one setting of `vary` changed, in `vary`'s order."
+    base = defaults(vary)
+    return [dict(base)] + [{**base, k: v} for k, values in vary.items() for v in values if v != base[k]]
+
+def checked_schedule(n_units:int, name:str)->dict:
+    "`auto_schedule(n_units)`, refused unless it trains `DEFAULT_EPOCHS` (the epoch count the candidates' labels name)."
+    from urbanlit.urbanfusion import auto_schedule
+    schedule = auto_schedule(n_units)
+    if schedule["epochs"] != DEFAULT_EPOCHS: raise SystemExit(f"{name}: the recipe trains {schedule['epochs']} epochs here, not {DEFAULT_EPOCHS}")
+    return schedule
+
 def recipe_overrides(settings:dict, base:dict, batch:int)->dict:
     "The config overrides of `settings` against the default's `base`; a changed epoch count keeps the recipe's batch size `batch` (a fixed schedule would otherwise replace it)."
     over = {k: v for k, v in settings.items() if v != base[k]}
@@ -136,17 +148,14 @@ def label(settings:dict)->str:
 
 def run(name:str, root:Path, vary:dict, folds:int, seeds:int, label_seeds:int, log=print):
     from urbanlit.probes import evaluate, city_blocks
-    from urbanlit.urbanfusion import auto_schedule
     import torch
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", category=FutureWarning)
     _, protocol, tasks = CITIES[name]
     city = load(name, root)
-    base, schedule = defaults(vary), auto_schedule(city.n_units)
-    if schedule["epochs"] != DEFAULT_EPOCHS: raise SystemExit(f"{name}: the recipe trains {schedule['epochs']} epochs here, not {DEFAULT_EPOCHS}")
+    base, schedule = defaults(vary), checked_schedule(city.n_units, name)
     t = time.time()
-    candidates = [dict(base)] + [{**base, k: v} for k, values in vary.items() for v in values if v != base[k]]
-    losses = heldout_loss(city, candidates, folds, seeds, log)
+    losses = heldout_loss(city, candidates(vary), folds, seeds, log)
     chosen = {}
     for k, values in vary.items():
         names = [label({**base, k: v}) for v in values]

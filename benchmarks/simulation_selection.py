@@ -77,7 +77,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import markdown_table, machine_note
 from recipe import CITIES, load, fit
 from hafusion_cities import raw_baselines
-from heldout_selection import DEFAULT_VARY, DEFAULT_EPOCHS, LOOP, MODEL, OBJECTIVE, parse_vary, defaults, label, recipe_overrides
+from heldout_selection import DEFAULT_VARY, LOOP, MODEL, OBJECTIVE, parse_vary, defaults, label, recipe_overrides, candidates, checked_schedule
 
 PARTITIONS = 5  # block partitions of `spatial_blocks`, one per repeat
 SIM_PROTOCOLS = ("random_kfold", "spatial_blocks")
@@ -89,17 +89,9 @@ def simulated_city(n:int, seed:int):
     c = toy_city(n_units=n, seed=seed, image_size=8)
     return CityData(c.regions, pois=c.pois, mobility=c.mobility, labels=c.labels.drop(columns="land_use"), name=f"simulated_{n}_{seed}")
 
-def candidates(vary:dict)->list[dict]:
-    "The default, then the default with one setting changed, in `vary`'s order."
-    base = defaults(vary)
-    return [dict(base)] + [{**base, k: v} for k, values in vary.items() for v in values if v != base[k]]
-
 def embeddings(city, settings:list[dict], base:dict, seeds:int, log=print)->dict[str, list[pd.DataFrame]]:
     "label(settings) -> one embedding per training seed, each trained on the whole city."
-    from urbanlit.urbanfusion import auto_schedule
-    schedule, out = auto_schedule(city.n_units), {}
-    if schedule["epochs"] != DEFAULT_EPOCHS: raise SystemExit(f"{city.name}: the recipe trains {schedule['epochs']} epochs here, not {DEFAULT_EPOCHS}")
-    batch = schedule["batch_size"]
+    batch, out = checked_schedule(city.n_units, city.name)["batch_size"], {}
     for s in settings:
         t = time.time()
         out[label(s)] = [fit(city, seed, **recipe_overrides(s, base, batch)).transform(city) for seed in range(seeds)]
@@ -155,22 +147,15 @@ def main(argv=None):
     base = defaults(vary)
     sizes, sim_seeds = [int(v) for v in a.sizes.split(",")], [int(v) for v in a.sim_seeds.split(",")]
     tasks = list(INDICATORS)
+    def simulate(settings:list[dict])->pd.DataFrame:  # every simulated city's scores of `settings`
+        return pd.concat([scores(city, embeddings(city, settings, base, a.seeds), tasks, SIM_PROTOCOLS).assign(city=city.name)
+                          for city in (simulated_city(n, s) for n in sizes for s in sim_seeds)], ignore_index=True)
     t0 = time.time()
-    sim = []
-    for n in sizes:
-        for s in sim_seeds:
-            city = simulated_city(n, s)
-            sim.append(scores(city, embeddings(city, candidates(vary), base, a.seeds), tasks, SIM_PROTOCOLS).assign(city=city.name))
-    sim = pd.concat(sim, ignore_index=True)
+    sim = simulate(candidates(vary))
     combined, summary = choose(sim, vary, base)
     several = sum(combined[k] != base[k] for k in vary) > 1
     if several:
-        extra = []
-        for n in sizes:
-            for s in sim_seeds:
-                city = simulated_city(n, s)
-                extra.append(scores(city, embeddings(city, [combined], base, a.seeds), tasks, SIM_PROTOCOLS).assign(city=city.name))
-        sim = pd.concat([sim] + extra, ignore_index=True)
+        sim = pd.concat([sim, simulate([combined])], ignore_index=True)
         _, summary = choose(sim, vary, base)
     sim_seconds = time.time() - t0
     real_settings = candidates(vary) + ([combined] if several else [])
@@ -190,7 +175,7 @@ def main(argv=None):
         for prot in (protocol, "spatial_blocks"):
             r = learned[learned.protocol == prot].groupby("embedding", sort=False)["mean R²"]
             table[f"{name}: {prot}"] = r.mean().round(3)
-            table[f"{name}: {prot}, seed std"] = learned[learned.protocol == prot].groupby("embedding", sort=False)["mean R²"].std(ddof=0).round(3)
+            table[f"{name}: {prot}, seed std"] = r.std(ddof=0).round(3)
             best = r.mean().idxmax()
             lines.append(f"- {name}, `{prot}`: the labels rank first **{best}** ({r.mean()[best]:.3f}); the criterion's recipe scores "
                          f"{r.mean()[label(combined)]:.3f}, the default {r.mean()[label(base)]:.3f}, the best raw baseline {raw[prot]:.3f}; "
