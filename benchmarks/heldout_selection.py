@@ -143,6 +143,14 @@ def recipe_overrides(settings:dict, base:dict, batch:int)->dict:
     if "epochs" in over: over["batch_size"] = batch
     return over
 
+def choose_values(score:pd.Series, vary:dict, base:dict, lower_is_better:bool=False)->dict:
+    "Per setting of `vary`, the value whose candidate (the default with that value; `score` is indexed by `label`) scores best."
+    chosen = {}
+    for k, values in vary.items():
+        names = [label({**base, k: v}) for v in values]
+        chosen[k] = values[names.index(score[names].idxmin() if lower_is_better else score[names].idxmax())]
+    return chosen
+
 def label(settings:dict)->str:
     return ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in settings.items())
 
@@ -156,11 +164,7 @@ def run(name:str, root:Path, vary:dict, folds:int, seeds:int, label_seeds:int, l
     base, schedule = defaults(vary), checked_schedule(city.n_units, name)
     t = time.time()
     losses = heldout_loss(city, candidates(vary), folds, seeds, log)
-    chosen = {}
-    for k, values in vary.items():
-        names = [label({**base, k: v}) for v in values]
-        means = losses[losses.settings.isin(names)].groupby("settings")["held-out loss"].mean()
-        chosen[k] = values[names.index(means.idxmin())]
+    chosen = choose_values(losses.groupby("settings")["held-out loss"].mean(), vary, base, lower_is_better=True)
     combined = {**base, **chosen}
     several = sum(chosen[k] != base[k] for k in vary) > 1  # else the combination is the default or one of the single changes
     if several: losses = pd.concat([losses, heldout_loss(city, [combined], folds, seeds, log)])

@@ -85,7 +85,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import markdown_table, machine_note
 from recipe import CITIES, load, fit
 from hafusion_cities import raw_baselines
-from heldout_selection import DEFAULT_VARY, LOOP, MODEL, OBJECTIVE, parse_vary, defaults, label, recipe_overrides, candidates, checked_schedule
+from heldout_selection import DEFAULT_VARY, LOOP, MODEL, OBJECTIVE, parse_vary, defaults, label, recipe_overrides, candidates, checked_schedule, choose_values
 
 PARTITIONS = 5  # block partitions of `spatial_blocks`, one per repeat
 SIM_PROTOCOLS = ("random_kfold", "spatial_blocks")
@@ -124,11 +124,7 @@ def choose(sim:pd.DataFrame, vary:dict, base:dict)->tuple[dict, pd.DataFrame]:
     "The rule: per setting, the value whose score (mean over cities, seeds and both protocols) is highest."
     per_run = sim.groupby(["embedding", "city", "seed"], sort=False)["mean R²"].mean()  # both protocols averaged
     summary = per_run.groupby("embedding", sort=False).agg(score="mean", se=lambda v: float(np.std(v, ddof=1) / np.sqrt(len(v))))
-    chosen = {}
-    for k, values in vary.items():
-        names = [label({**base, k: v}) for v in values]
-        chosen[k] = values[names.index(summary.loc[names, "score"].idxmax())]
-    return {**base, **chosen}, summary
+    return {**base, **choose_values(summary["score"], vary, base)}, summary
 
 def spearman(a:pd.Series, b:pd.Series)->float:
     from scipy.stats import spearmanr
