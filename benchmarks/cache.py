@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 
 CACHE_ENV = "URBANLIT_BENCH_CACHE"
+counts = {"trained": 0, "reused": 0}  # UrbanFusion models of this process: trained, or read from the cache (a report says which)
 
 def _sha(*parts)->str:
     h = hashlib.sha256()
@@ -48,8 +49,11 @@ def fit_urbanfusion(config, city):
     "`UrbanFusion(config).fit(city)`, or the same model trained earlier, read from the cache."
     from urbanlit.urbanfusion import UrbanFusion
     slot = _slot("urbanfusion", config.to_dict(), city)
-    if slot is not None and (slot/"done").exists(): return UrbanFusion.load(slot)
+    if slot is not None and (slot/"done").exists():
+        counts["reused"] += 1
+        return UrbanFusion.load(slot)
     model = UrbanFusion(config).fit(city)
+    counts["trained"] += 1
     if slot is not None:
         shutil.rmtree(slot, ignore_errors=True)
         model.save(slot); (slot/"done").touch()
