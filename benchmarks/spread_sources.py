@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import markdown_table, machine_note, r2_table
 from recipe import CITIES, load, fit
 from hafusion_cities import PARTITIONS, AVERAGED
+from recipe_selection import linear_cka
 import cache
 
 VARIANTS = {  # row -> overrides of the default recipe
@@ -41,11 +42,6 @@ VARIANTS = {  # row -> overrides of the default recipe
     "20 members": dict(members=20),
     "20 members, own batches, PCA": dict(members=20, member_batches="own", combine="pca"),
 }
-
-def linear_cka(a:np.ndarray, b:np.ndarray)->float:
-    "Linear CKA of two embeddings of the same units (rows): 1 when one is the other up to rotation and scale."
-    a, b = a - a.mean(0), b - b.mean(0)
-    return float(np.linalg.norm(a.T @ b) ** 2 / (np.linalg.norm(a.T @ a) * np.linalg.norm(b.T @ b)))
 
 def main(argv=None):
     from urbanlit.converters import find_shared_data
