@@ -5,10 +5,10 @@ Run: `python benchmarks/spread_sources.py [--city chicago77|manhattan270] [--see
 `../shared/data` beside the checkout). Writes `benchmarks/results/spread_sources_<city>.md`.
 
 Why: issue 16 asks the default's per-task seed std to be at most 0.02. On Chicago-77 the default's largest is 0.040
-under `spatial_blocks` (5 block partitions); the stable preset's is about 0.01, and it differs from the default in three
-ways at once (80 members instead of 5, each member with its own batches, members combined by PCA instead of rotated
-onto the first; on Chicago that makes 80 members; `hafusion_chicago77.md` scores it: 0.010 over the same 5
-partitions). `simulation_selection_loop.md` found that 20 members alone do not lower it (0.051). This script
+under `spatial_blocks` (5 block partitions); the stable preset's is 0.010 over the same partitions
+(`hafusion_chicago77.md`), and it differs from the default in three ways at once: 80 members on Chicago instead of 5,
+each member with its own batches, and the members combined by PCA instead of rotated onto the first.
+`simulation_selection_loop.md` found that 20 members alone do not lower it (0.051). This script
 changes one or two of those three at a time. Beside the label scores it gives a measure that reads no label: the
 linear CKA between the embeddings of every pair of seeds (1 = the same embedding up to rotation and scale). If that
 measure tracked the probe's spread, it could choose the ensemble without labels.
