@@ -64,6 +64,7 @@ DEFAULT_VARY = ("epochs=25,50,100,200", "dropout=0,0.1,0.3,0.5")
 DEFAULT_EPOCHS = 100  # `auto_schedule`'s epochs on cities of the shared sizes (checked per city in `run`)
 
 OBJECTIVE = ("recon_weight", "temperature")  # settings of the training objective: a criterion that scores the objective cannot compare them
+ENSEMBLE = ("member_batches", "combine")  # how the ensemble's members are batched and combined: only a criterion that trains whole models can compare them
 
 def parse_vary(texts, allowed:tuple=LOOP + MODEL)->dict[str, list]:
     "`NAME=v1,v2,...` -> {name: values}, each value typed as the default's, the default's own value added if missing."
