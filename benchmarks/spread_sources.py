@@ -20,6 +20,14 @@ twenty with their own batches combined by PCA 0.024, five with their own batches
 Seed-to-seed CKA is 0.995 for both twenty-member rows and 0.982 for every five-member row: it follows the number of
 members and cannot tell the steady ensemble from the unsteady one.
 
+A second measure that reads no label was added afterwards, defined before it was computed on the committed rows: the
+*input-PC spread*, the seed spread of the same `spatial_blocks` probe when its targets are the five leading principal
+components of the city's raw inputs instead of labels. On Chicago-77 its mean over the components is 0.022 and 0.023
+for the two twenty-member rows and 0.037 to 0.042 for the five-member ones: like CKA it follows the number of members,
+and it cannot tell the twenty members that share their batches (label spread 0.051) from the twenty with their own
+(0.024). (A draft with other targets, the first five components of log POI ⊕ OD and three of land use, did separate
+them, 0.037 against 0.021; it was not kept, since the targets that separate them were found by looking.)
+
 Nothing here changes the default; the rows are a diagnosis, read from labels.
 """
 from __future__ import annotations
@@ -30,7 +38,7 @@ import numpy as np, pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import markdown_table, machine_note, r2_table
 from recipe import CITIES, load, fit
-from hafusion_cities import PARTITIONS, AVERAGED
+from hafusion_cities import PARTITIONS, AVERAGED, raw_baselines
 from recipe_selection import linear_cka
 import cache
 
@@ -42,6 +50,26 @@ VARIANTS = {  # row -> overrides of the default recipe
     "20 members": dict(members=20),
     "20 members, own batches, PCA": dict(members=20, member_batches="own", combine="pca"),
 }
+
+INPUT_PCS = 5  # pseudo-targets of the label-free spread: the leading principal components of the city's raw inputs
+
+def input_targets(city, k:int=INPUT_PCS)->pd.DataFrame:
+    "The leading `k` principal components of the widest raw baseline (every modality's raw inputs side by side, each column standardised): targets that read no label."
+    x = max(raw_baselines(city).values(), key=lambda f: f.shape[1]).to_numpy(np.float64)
+    x = x[:, x.std(0) > 0]
+    x = (x - x.mean(0)) / x.std(0)
+    u, sv, _ = np.linalg.svd(x, full_matrices=False)
+    return pd.DataFrame(u[:, :k] * sv[:k], index=city.region_ids, columns=[f"input PC{i + 1}" for i in range(k)])
+
+def input_spread(runs:dict, city, groups)->pd.DataFrame:
+    "Per row of `runs`: the seed std of each input PC's R² under `spatial_blocks`, mean and largest over the PCs (no label read)."
+    from urbanlit.probes import evaluate
+    targets = input_targets(city)
+    flat = {f"{k}#{i}": e for k, es in runs.items() for i, e in enumerate(es)}
+    r2 = evaluate(flat, targets, list(targets.columns), protocol="spatial_blocks", groups=groups)
+    r2 = r2[r2.metric == "r2"].assign(row=lambda d: d.embedding.str.rpartition("#")[0])
+    std = r2.groupby(["row", "task"], sort=False)["mean"].std(ddof=0).groupby("row", sort=False)
+    return pd.DataFrame({"input-PC spread, mean": std.mean(), "input-PC spread, largest": std.max()}).round(3)
 
 def main(argv=None):
     from urbanlit.converters import find_shared_data
@@ -69,13 +97,16 @@ def main(argv=None):
     pairs = {row: [linear_cka(x.to_numpy(), y.to_numpy()) for x, y in itertools.combinations(es, 2)] for row, es in runs.items()}
     table["seed-to-seed CKA, mean"] = {row: round(float(np.mean(v)), 4) for row, v in pairs.items()}
     table["seed-to-seed CKA, lowest"] = {row: round(float(np.min(v)), 4) for row, v in pairs.items()}
+    table = table.join(input_spread(runs, city, parts))
     text = "\n".join([f"# {a.city}: where the default's seed spread comes from", "",
         f"`python benchmarks/spread_sources.py --city {a.city} --seeds {a.seeds}` ({machine_note()}; {time.time() - t0:.0f} s, "
         f"in which {cache.counts['trained']} models were trained and {cache.counts['reused']} read from the benchmark cache of earlier runs).", "",
         f"Each row is the default recipe with the changes it names, trained with {a.seeds} seeds; mean R² ± std over seeds under "
         f"this city's literature protocol (`{protocol}`) and `spatial_blocks` with each of its {PARTITIONS} repeats on its own block "
         "partition; largest seed std: the largest per-task std (issue 16 bounds it by 0.02). Seed-to-seed CKA: linear CKA of "
-        "the embeddings of every pair of seeds, no label read.", "",
+        "the embeddings of every pair of seeds, no label read. Input-PC spread, no label read either: the same `spatial_blocks` probe "
+        f"(same partitions) predicting the {INPUT_PCS} leading principal components of the city's widest raw baseline (every modality's raw inputs, "
+        "each column standardised), and for each component the std over seeds of its R²; mean and largest over the components.", "",
         markdown_table(table.rename_axis("embedding")), ""])
     out = Path(__file__).parent/"results"/f"spread_sources_{a.city}.md"
     out.write_text(text)
