@@ -28,6 +28,16 @@ and it cannot tell the twenty members that share their batches (label spread 0.0
 (0.024). (A draft with other targets, the first five components of log POI ⊕ OD and three of land use, did separate
 them, 0.037 against 0.021; it was not kept, since the targets that separate them were found by looking.)
 
+On Manhattan-270 (`spread_sources_manhattan270.md`, run after those lines were written) the members' own batches do
+nothing: five with their own batches spread 0.022 under `spatial_blocks`, as the default does; twenty sharing their
+batches spread least (0.013), twenty with their own combined by PCA 0.020. The input-PC spread again follows the
+number of members (0.007 to 0.009 for five, 0.004 and 0.005 for twenty), and here so does the label spread. So the
+batches' effect seen on Chicago does not repeat, and it may be sampling error: a std over five seeds is a rough
+estimate (for normal scores the 90 % interval of the true std runs from 0.73 to 2.65 times the population std of five
+draws, so Chicago's 0.040 could be anything from 0.029 to 0.106, and 0.024 from 0.017 to 0.064), and the largest of
+two or three such stds leans high. What both cities and both label-free measures agree on is that more members lower
+the spread.
+
 Nothing here changes the default; the rows are a diagnosis, read from labels.
 """
 from __future__ import annotations
