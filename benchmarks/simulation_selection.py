@@ -124,7 +124,7 @@ Chicago, 0.58 / 0.17 on Manhattan).
 So the label-free candidate for the default is 20 members, each with its own batches, combined by PCA: the stable
 preset with a fixed 20 members. It was not adopted in the session that ran it, for two reasons that read no real
 label: it trains four times as long as the default, and on the synthetic city of `08c_learning` (300 units, 3 seeds,
-measured by hand with `untrained.py`'s functions) training adds only 0.065 over its own 20 networks untrained and
+`python benchmarks/untrained.py --city synthetic300 --seeds 3 --stable --candidate`) training adds only 0.065 over its own 20 networks untrained and
 combined the same way (0.661 against 0.596 under 08c's probe), where that test asks the default for 0.1 and the
 five-member default gives 0.166 (0.655 against 0.489). The more networks are combined by PCA, the better an
 untrained ensemble is as a random-feature map of the inputs, and the less training adds to it.

@@ -19,7 +19,10 @@ pre-training seed (the seed sets the initialisation, and for a trained model the
 - the same five untrained networks combined by PCA (side by side, leading principal axes), which needs no reference
   member and is the stronger random-feature map;
 - with `--stable`: `--preset stable` trained (as many members as the city needs: 80 on Chicago-77, 30 on
-  Manhattan-270, each with its own batches, combined by PCA) and as many untrained networks combined the same way.
+  Manhattan-270, each with its own batches, combined by PCA) and as many untrained networks combined the same way;
+- with `--candidate`: the ensemble both rules of `simulation_selection.py`'s ensemble run chose (20 members, each with
+  its own batches, combined by PCA) trained, and its 20 networks untrained, combined the same way: what `08c_learning`'s
+  test of training would see if that ensemble became the default.
 
 Nothing here reads a label before the probes, and no setting is chosen from these numbers.
 """
@@ -68,7 +71,10 @@ def raw_rows(name:str, city, model)->dict[str, pd.DataFrame]:
     x = np.hstack([(f.values - f.values.mean(0)) / (f.values.std(0) + 1e-8) for f in feats.values()])
     return {"raw features of all modalities, PCA at the embedding's width": pd.DataFrame(PCA(model.config.dim, random_state=0).fit_transform(x), index=city.region_ids)}
 
-def run(name:str, root:Path, seeds:int=5, stable:bool=False, log=print):
+CANDIDATE = dict(members=20, member_batches="own", combine="pca")  # simulation_selection_ensemble.md's choice
+CANDIDATE_ROW = "UrbanFusion, the simulated cities' ensemble (20 members, own batches, PCA)"
+
+def run(name:str, root:Path, seeds:int=5, stable:bool=False, candidate:bool=False, log=print):
     from urbanlit.probes import evaluate, city_blocks, get_protocol
     from urbanlit.urbanfusion import auto_schedule, auto_members
     import torch
@@ -93,6 +99,13 @@ def run(name:str, root:Path, seeds:int=5, stable:bool=False, log=print):
         learned[own] = [untrained(name, city, s, members=n, member_batches="own", combine="pca").transform(city) for s in range(seeds)]
         under[stable_row(n)] = [own]
         log(f"{name}: stable rows in {time.time() - t:.0f} s")
+    if candidate:
+        t = time.time()
+        learned[CANDIDATE_ROW] = [fit_preset(city, "recommended", s, {**image_settings(name), **CANDIDATE}).transform(city) for s in range(seeds)]
+        own = f"  its {CANDIDATE['members']} networks untrained, combined by PCA"  # not the stable rows' name ("combined the same way")
+        learned[own] = [untrained(name, city, s, **CANDIDATE).transform(city) for s in range(seeds)]
+        under[CANDIDATE_ROW] = [own]
+        log(f"{name}: candidate rows in {time.time() - t:.0f} s")
     raw = raw_rows(name, city, defaults[0])
     embeddings = {**learned, **raw}
     scores = pd.concat([evaluate(embeddings, city.labels, tasks, protocol=protocol),
@@ -118,15 +131,16 @@ def main(argv=None):
     p.add_argument("--city", required=True, choices=[*CITIES, SYNTHETIC], help="a shared city, or 08c's synthetic one")
     p.add_argument("--seeds", type=int, default=5, help="pre-training seeds (initialisations) per row")
     p.add_argument("--stable", action="store_true", help="also `--preset stable` and as many untrained networks (80 on Chicago-77, 30 on Manhattan-270: slower)")
+    p.add_argument("--candidate", action="store_true", help="also the simulated cities' ensemble (20 members, own batches, PCA) and its networks untrained")
     p.add_argument("--out-dir", default=str(Path(__file__).parent/"results"))
     a = p.parse_args(argv)
     root = find_shared_data()
     if root is None and a.city != SYNTHETIC: print("skipped: ../shared/data not found (set URBANLIT_SHARED_DATA)"); return
     t = time.time()
-    table, lines, info = run(a.city, Path(root) if root else None, a.seeds, a.stable)
+    table, lines, info = run(a.city, Path(root) if root else None, a.seeds, a.stable, a.candidate)
     probe = "08c_learning's probe" if a.city == SYNTHETIC else "this city's literature protocol"
     text = "\n".join([f"# {a.city}: what training adds to UrbanFusion's networks", "",
-        f"`python benchmarks/untrained.py --city {a.city} --seeds {a.seeds}{' --stable' if a.stable else ''}` ({info['n']} regions, "
+        f"`python benchmarks/untrained.py --city {a.city} --seeds {a.seeds}{' --stable' if a.stable else ''}{' --candidate' if a.candidate else ''}` ({info['n']} regions, "
         f"{time.time() - t:.0f} s on {machine_note()}).", "",
         f"R² under {probe} (`{info['protocol']}`: {info['described']}) and under "
         f"`spatial_blocks` ({get_protocol('spatial_blocks').describe()}; " + ("blocks: spatial clusters of the units' coordinates). " if a.city == SYNTHETIC else "blocks: communities of the trip graph, block seed 0, as in `recipe_*.md`). ") + "Rows indented under a trained model are its networks at their initialisation (learning rate 1e-12 for one "
