@@ -110,12 +110,12 @@ label-free candidate for the default; adopting it needs every result file re-run
 for reference, not used to decide.
 
 What it found (`simulation_selection_ensemble.md`; simulated cities 4244 s, with two other processes filling the
-cache): for each of the three settings the score rule chooses the stable preset's value, each within one standard
-error (own batches 0.702, PCA 0.700, 20 members 0.706, against the default's 0.698 ± 0.015), and the three together
-score highest (0.713 ± 0.012). The steadiness rule chooses the same recipe: its simulated spread is 0.019, against the
-default's 0.027 and 0.024 to 0.030 for the other candidates. On the real labels it spreads less than the default
-(largest per-task seed std 0.006 / 0.024 on Chicago-77 and 0.004 / 0.020 on Manhattan-270, literature protocol /
-`spatial_blocks`, against 0.018 / 0.040 and 0.011 / 0.022), still above 0.02 on Chicago under `spatial_blocks`, and
+cache): the score rule chooses the stable preset's batches and combination and the larger ensemble, each within one
+standard error (own batches 0.702, PCA 0.700, 20 members 0.706, against the default's 0.698 ± 0.015), and the three
+together score highest (0.713 ± 0.012). The steadiness rule chooses the same recipe: its simulated spread is 0.019,
+against the default's 0.027 and 0.024 to 0.030 for the other candidates. On the real labels it spreads less than the
+default (largest per-task seed std 0.006 / 0.024 on Chicago-77 and 0.004 / 0.020 on Manhattan-270, literature protocol
+/ `spatial_blocks`, against 0.018 / 0.040 and 0.011 / 0.022), still above 0.02 on Chicago under `spatial_blocks`, and
 scores a little lower there (0.670 / 0.255 against 0.675 / 0.269; Manhattan 0.603 / 0.533 against 0.602 / 0.540),
 above the best raw baseline on both. Manhattan's land-use NMI (by hand, as above): 0.782 ± 0.010 against 0.768 ±
 0.014. Over the six candidates the simulated order agrees weakly with the real columns (Spearman 0.29 / −0.03 on
@@ -123,16 +123,18 @@ Chicago, 0.58 / 0.17 on Manhattan).
 
 So the label-free candidate for the default is 20 members, each with its own batches, combined by PCA: the stable
 preset with a fixed 20 members. It was not adopted in the session that ran it, for two reasons that read no real
-label: it trains four times as long as the default, and on the synthetic city of `08c_learning` (300 units, 3 seeds,
-`python benchmarks/untrained.py --city synthetic300 --seeds 3 --stable --candidate`) training adds only 0.065 over its own 20 networks untrained and
-combined the same way (0.661 against 0.596 under 08c's probe), where that test asks the default for 0.1 and the
-five-member default gives 0.166 (0.655 against 0.489). The more networks are combined by PCA, the better an
-untrained ensemble is as a random-feature map of the inputs, and the less training adds to it.
+label: it trains four times as long as the default, and on the synthetic city of `08c_learning` (300 units, 3 seeds:
+`python benchmarks/untrained.py --city synthetic300 --seeds 3 --stable --candidate`) training adds only 0.065 over its
+own 20 networks untrained and combined the same way (0.661 against 0.596 under 08c's probe), where that test asks the
+default for 0.1 and the five-member default gives 0.166 (0.655 against 0.489). The more networks are combined by PCA,
+the better an untrained ensemble is as a random-feature map of the inputs, and the less training adds to it.
 
 Every result file of this script was re-scored from the benchmark cache after the fourth run, when the report gained
 the largest per-task seed std (the spread the issue bounds by 0.02) and the count of models trained and read from the
 cache; the scores are those of the first runs, whose simulated cities trained in 1880 s (first run), 2536 s (second),
-1008 s (combined), 2202 s (third) and 2179 s (fourth; the third and fourth each with a second process filling the cache).
+1008 s (combined), 2202 s (third) and 2179 s (fourth; the third and fourth each with a second process filling the
+cache).
+
 The fifth run's file was written by that run itself.
 """
 from __future__ import annotations
