@@ -73,9 +73,13 @@ def parse_vary(texts, allowed:tuple=LOOP + MODEL)->dict[str, list]:
         name, _, values = text.partition("=")
         why = "; λ, the temperature and the views change the objective itself" if name in OBJECTIVE else ""
         if name not in allowed: raise SystemExit(f"--vary {name}: not a setting this criterion can compare (use one of {list(allowed)}{why})")
-        default = defaults([name])[name]
-        out[name] = sorted({type(default)(float(v)) if isinstance(default, int) else type(default)(v) for v in values.split(",") if v} | {default})
+        out[name] = sorted({typed(name, v) for v in values.split(",") if v} | {defaults([name])[name]})
     return out
+
+def typed(name:str, text:str):
+    "`text` as a value of setting `name`, typed as the default's (an integer setting accepts `20.0`)."
+    default = defaults([name])[name]
+    return type(default)(float(text)) if isinstance(default, int) else type(default)(text)
 
 def defaults(names)->dict:
     "The default recipe's value of each setting (its schedule's 100 epochs on cities of the shared sizes)."

@@ -146,10 +146,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import markdown_table, machine_note
 from recipe import CITIES, load, fit
 import cache
-from hafusion_cities import raw_baselines
-from heldout_selection import DEFAULT_VARY, LOOP, MODEL, OBJECTIVE, ENSEMBLE, parse_vary, defaults, label, recipe_overrides, candidates, checked_schedule, choose_values
+from hafusion_cities import raw_baselines, PARTITIONS  # block partitions of `spatial_blocks`, one per repeat
+from heldout_selection import DEFAULT_VARY, LOOP, MODEL, OBJECTIVE, ENSEMBLE, parse_vary, typed, defaults, label, recipe_overrides, candidates, checked_schedule, choose_values
 
-PARTITIONS = 5  # block partitions of `spatial_blocks`, one per repeat
 SIM_PROTOCOLS = ("random_kfold", "spatial_blocks")
 
 def simulated_city(n:int, seed:int):
@@ -168,14 +167,14 @@ def embeddings(city, settings:list[dict], base:dict, seeds:int, log=print)->dict
         log(f"{city.name}: {label(s)}: {seeds} models in {time.time() - t:.0f} s")
     return out
 
-def scores(city, runs:dict, tasks:list[str], protocols, extra:dict|None=None)->pd.DataFrame:
-    "One row per (embedding, training seed, protocol, task): its R² (mean over the protocol's repeats). `spatial_blocks` uses 5 partitions."
+def scores(city, runs:dict, tasks:list[str], protocols, extra:dict|None=None, labels:pd.DataFrame|None=None)->pd.DataFrame:
+    "One row per (embedding, training seed, protocol, task): its R² (mean over the protocol's repeats) on `labels` (the city's own by default). `spatial_blocks` uses 5 partitions."
     from urbanlit.probes import evaluate, city_partitions
     parts = city_partitions(city, PARTITIONS, verbose=False)
     rows = []
     flat = {f"{k}#{i}": e for k, es in runs.items() for i, e in enumerate(es)} | {f"{k}#raw": e for k, e in (extra or {}).items()}
     for p in protocols:
-        r2 = evaluate(flat, city.labels, tasks, protocol=p, groups=parts if p == "spatial_blocks" else None)
+        r2 = evaluate(flat, city.labels if labels is None else labels, tasks, protocol=p, groups=parts if p == "spatial_blocks" else None)
         for key, task, v in r2.loc[r2.metric == "r2", ["embedding", "task", "mean"]].itertuples(index=False):
             name, _, seed = key.rpartition("#")
             rows.append({"embedding": name, "seed": seed, "protocol": p, "task": task, "R²": float(v)})
@@ -209,8 +208,7 @@ def parse_extra(text:str, allowed:tuple)->dict:
     for item in text.split(","):
         name, _, value = item.partition("=")
         if name not in allowed: raise SystemExit(f"--extra {name}: not a setting this criterion can compare (use one of {list(allowed)})")
-        default = defaults([name])[name]
-        out[name] = type(default)(float(value)) if isinstance(default, (int, float)) and not isinstance(default, bool) else type(default)(value)
+        out[name] = typed(name, value)
     return out
 
 def spearman(a:pd.Series, b:pd.Series)->float:
@@ -249,16 +247,16 @@ def main(argv=None):
     first = candidates(vary)
     first += [e for e in extras if label(e) not in {label(s) for s in first}]
     sim_tasks = simulate(first)
-    combined, summary = choose(task_means(sim_tasks), vary, base)
+    combined, _ = choose(task_means(sim_tasks), vary, base)
     several = sum(combined[k] != base[k] for k in vary) > 1
-    if several and label(combined) not in {label(s) for s in first}:
-        sim_tasks = pd.concat([sim_tasks, simulate([combined])], ignore_index=True)
+    added = [combined] if several and label(combined) not in {label(s) for s in first} else []  # the combination, unless already scored
+    if added: sim_tasks = pd.concat([sim_tasks, simulate(added)], ignore_index=True)
     sim = task_means(sim_tasks)
     _, summary = choose(sim, vary, base)
     spreads = spread(sim_tasks)
     steady = steadiest(summary, spreads)
     sim_seconds, sim_models = time.time() - t0, dict(cache.counts)
-    real_settings = first + ([combined] if several and label(combined) not in {label(s) for s in first} else [])
+    real_settings = first + added
     table = summary.rename(columns={"score": "simulated score", "se": "SE"}).round(3)
     table["simulated largest task seed std (spatial_blocks)"] = spreads.round(3)
     roles = lambda s: ", ".join(r for r, hit in (("the default", s == label(base)), ("the criterion's recipe", s == label(combined)),

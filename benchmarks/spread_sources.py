@@ -50,6 +50,7 @@ from results import markdown_table, machine_note, r2_table
 from recipe import CITIES, load, fit
 from hafusion_cities import PARTITIONS, AVERAGED, raw_baselines
 from recipe_selection import linear_cka
+from simulation_selection import scores
 import cache
 
 VARIANTS = {  # row -> overrides of the default recipe
@@ -71,14 +72,11 @@ def input_targets(city, k:int=INPUT_PCS)->pd.DataFrame:
     u, sv, _ = np.linalg.svd(x, full_matrices=False)
     return pd.DataFrame(u[:, :k] * sv[:k], index=city.region_ids, columns=[f"input PC{i + 1}" for i in range(k)])
 
-def input_spread(runs:dict, city, groups)->pd.DataFrame:
-    "Per row of `runs`: the seed std of each input PC's R² under `spatial_blocks`, mean and largest over the PCs (no label read)."
-    from urbanlit.probes import evaluate
+def input_spread(runs:dict, city)->pd.DataFrame:
+    "Per row of `runs`: the seed std of each input PC's R² under `spatial_blocks` (5 partitions), mean and largest over the PCs (no label read)."
     targets = input_targets(city)
-    flat = {f"{k}#{i}": e for k, es in runs.items() for i, e in enumerate(es)}
-    r2 = evaluate(flat, targets, list(targets.columns), protocol="spatial_blocks", groups=groups)
-    r2 = r2[r2.metric == "r2"].assign(row=lambda d: d.embedding.str.rpartition("#")[0])
-    std = r2.groupby(["row", "task"], sort=False)["mean"].std(ddof=0).groupby("row", sort=False)
+    per_task = scores(city, runs, list(targets.columns), ("spatial_blocks",), labels=targets)
+    std = per_task.groupby(["embedding", "task"], sort=False)["R²"].std(ddof=0).groupby("embedding", sort=False)
     return pd.DataFrame({"input-PC spread, mean": std.mean(), "input-PC spread, largest": std.max()}).round(3)
 
 def main(argv=None):
@@ -107,7 +105,7 @@ def main(argv=None):
     pairs = {row: [linear_cka(x.to_numpy(), y.to_numpy()) for x, y in itertools.combinations(es, 2)] for row, es in runs.items()}
     table["seed-to-seed CKA, mean"] = {row: round(float(np.mean(v)), 4) for row, v in pairs.items()}
     table["seed-to-seed CKA, lowest"] = {row: round(float(np.min(v)), 4) for row, v in pairs.items()}
-    table = table.join(input_spread(runs, city, parts))
+    table = table.join(input_spread(runs, city))
     text = "\n".join([f"# {a.city}: where the default's seed spread comes from", "",
         f"`python benchmarks/spread_sources.py --city {a.city} --seeds {a.seeds}` ({machine_note()}; {time.time() - t0:.0f} s, "
         f"in which {cache.counts['trained']} models were trained and {cache.counts['reused']} read from the benchmark cache of earlier runs).", "",
