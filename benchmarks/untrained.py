@@ -20,9 +20,11 @@ pre-training seed (the seed sets the initialisation, and for a trained model the
   member and is the stronger random-feature map;
 - with `--stable`: `--preset stable` trained (as many members as the city needs: 80 on Chicago-77, 30 on
   Manhattan-270, each with its own batches, combined by PCA) and as many untrained networks combined the same way;
-- with `--candidate`: the ensemble both rules of `simulation_selection.py`'s ensemble run chose (20 members, each with
-  its own batches, combined by PCA) trained, and its 20 networks untrained, combined the same way: what `08c_learning`'s
-  test of training would see if that ensemble became the default.
+- with `--candidate NAME` (repeatable; alone, `ensemble`): one of the combinations `simulation_selection.py`'s rule
+  chose, trained, and its networks untrained, combined the same way (and by PCA, for one combined by rotation): what
+  `08c_learning`'s test of training would see if it became the default. `ensemble`: 20 members, each with its own
+  batches, combined by PCA (the ensemble run's choice); `network`: dropout 0.1, λ 0.9, two blocks (the combined run's);
+  `four`: those and 20 members (the fourth run's); `whole`: all six (the sixth run's).
 
 Nothing here reads a label before the probes, and no setting is chosen from these numbers.
 """
@@ -71,10 +73,15 @@ def raw_rows(name:str, city, model)->dict[str, pd.DataFrame]:
     x = np.hstack([(f.values - f.values.mean(0)) / (f.values.std(0) + 1e-8) for f in feats.values()])
     return {"raw features of all modalities, PCA at the embedding's width": pd.DataFrame(PCA(model.config.dim, random_state=0).fit_transform(x), index=city.region_ids)}
 
-CANDIDATE = dict(members=20, member_batches="own", combine="pca")  # simulation_selection_ensemble.md's choice
-CANDIDATE_ROW = "UrbanFusion, the simulated cities' ensemble (20 members, own batches, PCA)"
+NETWORK = dict(dropout=0.1, recon_weight=0.9, depth=2)
+ENSEMBLE = dict(members=20, member_batches="own", combine="pca")
+CANDIDATES = {  # name -> (settings changed from the default, row): the combinations simulation_selection.py's rule chose
+    "ensemble": (ENSEMBLE, "UrbanFusion, the simulated cities' ensemble (20 members, own batches, PCA)"),
+    "network": (NETWORK, "UrbanFusion, the simulated cities' network (dropout 0.1, λ 0.9, two blocks)"),
+    "four": ({**NETWORK, "members": 20}, "UrbanFusion, the simulated cities' network and 20 members"),
+    "whole": ({**NETWORK, **ENSEMBLE}, "UrbanFusion, the simulated cities' whole recipe (network, 20 members, own batches, PCA)")}
 
-def run(name:str, root:Path, seeds:int=5, stable:bool=False, candidate:bool=False, log=print):
+def run(name:str, root:Path, seeds:int=5, stable:bool=False, candidates:list[str]=(), log=print):
     from urbanlit.probes import evaluate, city_blocks, get_protocol
     from urbanlit.urbanfusion import auto_schedule, auto_members
     import torch
@@ -99,13 +106,16 @@ def run(name:str, root:Path, seeds:int=5, stable:bool=False, candidate:bool=Fals
         learned[own] = [untrained(name, city, s, members=n, member_batches="own", combine="pca").transform(city) for s in range(seeds)]
         under[stable_row(n)] = [own]
         log(f"{name}: stable rows in {time.time() - t:.0f} s")
-    if candidate:
+    for cand in candidates:
         t = time.time()
-        learned[CANDIDATE_ROW] = [fit_preset(city, "recommended", s, {**image_settings(name), **CANDIDATE}).transform(city) for s in range(seeds)]
-        own = f"  its {CANDIDATE['members']} networks untrained, combined by PCA"  # not the stable rows' name ("combined the same way")
-        learned[own] = [untrained(name, city, s, **CANDIDATE).transform(city) for s in range(seeds)]
-        under[CANDIDATE_ROW] = [own]
-        log(f"{name}: candidate rows in {time.time() - t:.0f} s")
+        settings, row = CANDIDATES[cand]
+        n, pca = settings.get("members", 5), settings.get("combine") == "pca"
+        learned[row] = [fit_preset(city, "recommended", s, {**image_settings(name), **settings}).transform(city) for s in range(seeds)]
+        ways = [("by PCA", settings)] if pca else [("the same way", settings), ("by PCA", {**settings, "combine": "pca"})]
+        own = [f"  its {n} networks untrained, combined {how}" + ("" if cand == "ensemble" else f" ({cand})") for how, _ in ways]  # unique row names
+        for r, (_, st) in zip(own, ways): learned[r] = [untrained(name, city, s, **st).transform(city) for s in range(seeds)]
+        under[row] = own
+        log(f"{name}: {cand} rows in {time.time() - t:.0f} s")
     raw = raw_rows(name, city, defaults[0])
     embeddings = {**learned, **raw}
     scores = pd.concat([evaluate(embeddings, city.labels, tasks, protocol=protocol),
@@ -131,16 +141,19 @@ def main(argv=None):
     p.add_argument("--city", required=True, choices=[*CITIES, SYNTHETIC], help="a shared city, or 08c's synthetic one")
     p.add_argument("--seeds", type=int, default=5, help="pre-training seeds (initialisations) per row")
     p.add_argument("--stable", action="store_true", help="also `--preset stable` and as many untrained networks (80 on Chicago-77, 30 on Manhattan-270: slower)")
-    p.add_argument("--candidate", action="store_true", help="also the simulated cities' ensemble (20 members, own batches, PCA) and its networks untrained")
+    p.add_argument("--candidate", action="append", nargs="?", const="ensemble", choices=list(CANDIDATES),
+                   help="also this combination of the simulated cities' rule (alone: ensemble) and its networks untrained; repeatable")
     p.add_argument("--out-dir", default=str(Path(__file__).parent/"results"))
     a = p.parse_args(argv)
     root = find_shared_data()
     if root is None and a.city != SYNTHETIC: print("skipped: ../shared/data not found (set URBANLIT_SHARED_DATA)"); return
     t = time.time()
-    table, lines, info = run(a.city, Path(root) if root else None, a.seeds, a.stable, a.candidate)
+    cands = list(dict.fromkeys(a.candidate or []))
+    table, lines, info = run(a.city, Path(root) if root else None, a.seeds, a.stable, cands)
+    flags = "".join(" --candidate" if c == "ensemble" else f" --candidate {c}" for c in cands)
     probe = "08c_learning's probe" if a.city == SYNTHETIC else "this city's literature protocol"
     text = "\n".join([f"# {a.city}: what training adds to UrbanFusion's networks", "",
-        f"`python benchmarks/untrained.py --city {a.city} --seeds {a.seeds}{' --stable' if a.stable else ''}{' --candidate' if a.candidate else ''}` ({info['n']} regions, "
+        f"`python benchmarks/untrained.py --city {a.city} --seeds {a.seeds}{' --stable' if a.stable else ''}{flags}` ({info['n']} regions, "
         f"{time.time() - t:.0f} s on {machine_note()}).", "",
         f"R² under {probe} (`{info['protocol']}`: {info['described']}) and under "
         f"`spatial_blocks` ({get_protocol('spatial_blocks').describe()}; " + ("blocks: spatial clusters of the units' coordinates). " if a.city == SYNTHETIC else "blocks: communities of the trip graph, block seed 0, as in `recipe_*.md`). ") + "Rows indented under a trained model are its networks at their initialisation (learning rate 1e-12 for one "
